@@ -1,0 +1,45 @@
+# `make run` and `make test` install what is missing on a Debian machine, build, and go.
+
+SWIFT ?= swift
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+DEBIAN_PACKAGES := libsqlite3-dev libssl-dev pkg-config openssl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test build debian-packages python-tools clean
+
+run: build
+	.build/release/trigger-email serve
+
+build: debian-packages
+	$(SWIFT) build -c release
+
+test: debian-packages python-tools
+	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
+	TRIGGER_EMAIL_PYTHON="$(abspath $(PYTHON))" $(SWIFT) test --skip-build --parallel --num-workers 2
+	Tests/make-run-check.sh
+
+# Installs the Debian packages the build needs, only those missing.
+debian-packages:
+	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain from swift.org first." >&2; exit 1; }
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+# The Python test tools (aiosmtpd and trustme), in a virtual environment inside the repository.
+python-tools: $(VENV)/installed
+
+$(VENV)/installed: Tests/Support/python/requirements.txt
+	@python3 -c "import venv, ensurepip" 2>/dev/null || { \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r Tests/Support/python/requirements.txt
+	touch $@
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Each layer of DESIGN.md is its own target, so an import that points the wrong way does not
+// compile. Only the thin C targets (`CSQLite`, `COpenSSL`) touch C.
+let package = Package(
+    name: "trigger-email",
+    products: [
+        .executable(name: "trigger-email", targets: ["trigger-email"])
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        .target(name: "Logging"),
+        .target(name: "BlockingThreads"),
+        .target(name: "DocumentStore"),
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["DocumentStore", "CSQLite", "BlockingThreads", "Logging"]
+        ),
+        .target(name: "MIME"),
+        .target(
+            name: "SMTP",
+            dependencies: ["COpenSSL", "BlockingThreads", "Logging"]
+        ),
+        .target(
+            name: "TriggerEmail",
+            dependencies: ["DocumentStore", "MIME", "SMTP", "BlockingThreads", "Logging"]
+        ),
+        .executableTarget(
+            name: "trigger-email",
+            dependencies: ["TriggerEmail", "SQLiteStore", "DocumentStore", "SMTP", "Logging"]
+        ),
+
+        .target(
+            name: "TestSupport",
+            dependencies: ["DocumentStore"],
+            path: "Tests/Support",
+            exclude: ["python"]
+        ),
+        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "TestSupport"]),
+        .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"]),
+        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "TestSupport"]),
+        .testTarget(name: "TriggerEmailTests", dependencies: ["TriggerEmail", "DocumentStore", "SQLiteStore", "SMTP", "MIME", "Logging", "TestSupport"]),
+        .testTarget(
+            name: "Integration",
+            dependencies: ["trigger-email", "TriggerEmail", "DocumentStore", "SQLiteStore", "SMTP", "Logging", "TestSupport"]
+        ),
+    ]
+)

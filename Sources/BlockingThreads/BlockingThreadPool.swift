@@ -1,0 +1,82 @@
+import Foundation
+
+/// A fixed set of dedicated threads for work that blocks: SQLite calls, socket reads and
+/// writes waited on with `poll`. Swift's cooperative pool has one thread per core, so a single
+/// blocking call there stalls every task behind it; work handed to this pool blocks only its
+/// own thread.
+///
+/// With one thread the pool is a serial queue, which is how the SQLite store keeps its
+/// connection on a single thread.
+public final class BlockingThreadPool: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [@Sendable () -> Void] = []
+    private var isShutDown = false
+    private var runningThreads: Int
+
+    /// Starts `threadCount` threads named `name-1`, `name-2`, ...
+    public init(name: String, threadCount: Int) {
+        precondition(threadCount > 0, "a BlockingThreadPool needs at least one thread")
+        runningThreads = threadCount
+
+        for index in 1...threadCount {
+            let thread = Thread { [self] in self.runJobs() }
+            thread.name = "\(name)-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Runs `work` on one of the pool's threads and returns its result to the calling task.
+    public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let submitted = submit {
+                continuation.resume(with: Swift.Result { try work() })
+            }
+            if !submitted {
+                continuation.resume(throwing: BlockingThreadPoolShutDownError())
+            }
+        }
+    }
+
+    /// Lets the threads finish the jobs already submitted, then stops them.
+    public func shutDown() {
+        condition.lock()
+        isShutDown = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isShutDown else { return false }
+
+        pending.append(job)
+        condition.signal()
+        return true
+    }
+
+    private func runJobs() {
+        while let job = nextJob() {
+            job()
+        }
+    }
+
+    private func nextJob() -> (@Sendable () -> Void)? {
+        condition.lock()
+        defer { condition.unlock() }
+
+        while pending.isEmpty {
+            if isShutDown {
+                runningThreads -= 1
+                return nil
+            }
+            condition.wait()
+        }
+        return pending.removeFirst()
+    }
+}
+
+/// Thrown by `BlockingThreadPool.run` after `shutDown()`.
+public struct BlockingThreadPoolShutDownError: Error, CustomStringConvertible {
+    public var description: String { "The blocking thread pool was shut down before the work could run." }
+}

@@ -1,0 +1,91 @@
+/// Collections of JSON documents, with what the delivery processor needs on top: listing by
+/// `delivery.state`, claiming a batch atomically, finding expired leases, and waking up when
+/// anything changes.
+///
+/// A store may be shared by many processes on many machines (PostgreSQL), so every
+/// read-check-write goes through `update` or `claim`, which run the caller's closure inside the
+/// store's transaction while the rows are locked. Nothing here knows the mail schema beyond the
+/// two fields `delivery.state` and `delivery.leaseExpireTime`.
+public protocol DocumentStore: Sendable {
+    /// Adds a document under `id`, or under a new random ID when `id` is `nil`.
+    /// Throws `alreadyExists` when the ID is taken.
+    func add(_ data: JSONObject, to collection: String, id: String?) async throws -> Document
+
+    /// Adds many documents in one transaction, each under a new random ID.
+    func addBatch(_ batch: [JSONObject], to collection: String) async throws -> [Document]
+
+    func get(_ id: String, from collection: String) async throws -> Document?
+
+    /// Creates the document or replaces all of its fields.
+    func set(_ data: JSONObject, id: String, in collection: String) async throws -> Document
+
+    /// Applies a JSON Merge Patch (RFC 7396) to an existing document. Throws `notFound`.
+    func merge(_ patch: JSONObject, id: String, in collection: String) async throws -> Document
+
+    /// Deletes the document; returns whether it existed.
+    func delete(_ id: String, from collection: String) async throws -> Bool
+
+    /// Lists documents in the order they were added, a page at a time.
+    func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage
+
+    /// Counts documents, all or those whose `delivery.state` equals `state`.
+    func count(_ collection: String, state: String?) async throws -> Int
+
+    /// Reads the document, lets `change` decide its new fields, and writes them, all in one
+    /// transaction with the document locked. `change` returns `nil` to leave it as it is.
+    /// Returns the document as it is afterwards, or `nil` when it does not exist.
+    func update(
+        _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
+    ) async throws -> Document?
+
+    /// Claims up to `limit` documents ready to send, oldest first: those whose `delivery.state`
+    /// is missing or one of `readyStates`. For each one, in a single transaction, `change` turns
+    /// its fields into the claimed form (for the processor: `PROCESSING` with a lease). Rows
+    /// another worker is claiming at the same moment are skipped, never claimed twice.
+    func claim(
+        from collection: String, readyStates: [String], limit: Int,
+        _ change: @escaping @Sendable (Document) -> JSONObject?
+    ) async throws -> [Document]
+
+    /// Lists up to `limit` documents whose `delivery.state` is `PROCESSING` and whose
+    /// `delivery.leaseExpireTime` is before `now` or missing. The caller ends each one through
+    /// `update`, which checks again under the lock.
+    func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document]
+
+    /// A number that grows whenever any document in the store is written, by this process or
+    /// another one. Read it before looking for work and pass it to `waitForChange`.
+    var changeCount: UInt64 { get }
+
+    /// Returns once `changeCount` differs from `seen`, or after `timeout`.
+    func waitForChange(after seen: UInt64, timeout: Duration) async
+
+    /// Closes the store; later calls fail.
+    func close() async
+}
+
+/// What `list` returns and where to go on from.
+public struct ListQuery: Sendable, Equatable {
+    /// Only documents whose `delivery.state` equals this; all documents when `nil`.
+    public var state: String?
+    /// Documents per page, 1 to 1,000.
+    public var limit: Int
+    /// The `nextPageToken` of the previous page, or `nil` for the first page.
+    public var pageToken: String?
+
+    public init(state: String? = nil, limit: Int = 100, pageToken: String? = nil) {
+        self.state = state
+        self.limit = limit
+        self.pageToken = pageToken
+    }
+}
+
+public struct DocumentPage: Sendable, Equatable {
+    public var documents: [Document]
+    /// Pass this as `pageToken` to read the next page; `nil` on the last page.
+    public var nextPageToken: String?
+
+    public init(documents: [Document], nextPageToken: String?) {
+        self.documents = documents
+        self.nextPageToken = nextPageToken
+    }
+}

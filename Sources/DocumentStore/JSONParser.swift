@@ -1,0 +1,285 @@
+import Foundation
+
+/// Raised for text that is not valid JSON, with the byte offset where reading stopped.
+public struct JSONSyntaxError: Error, CustomStringConvertible, Equatable {
+    public var reason: String
+    public var offset: Int
+
+    public var description: String { "Invalid JSON at byte \(offset): \(reason)." }
+}
+
+extension JSONValue {
+    /// Parses JSON text (RFC 8259). The whole input must be one value, with optional whitespace
+    /// around it.
+    public init(parsing text: some StringProtocol) throws(JSONSyntaxError) {
+        try self.init(parsing: Array(text.utf8))
+    }
+
+    public init(parsing bytes: [UInt8]) throws(JSONSyntaxError) {
+        var parser = JSONParser(bytes: bytes)
+        self = try parser.parseDocument()
+    }
+}
+
+/// A recursive-descent reader over UTF-8 bytes. Nesting is capped so that hostile input cannot
+/// exhaust the stack.
+struct JSONParser {
+    private let bytes: [UInt8]
+    private var position = 0
+    private var depth = 0
+    private static let maxDepth = 512
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected text after the JSON value") }
+        return value
+    }
+
+    private func error(_ reason: String) -> JSONSyntaxError {
+        JSONSyntaxError(reason: reason, offset: position)
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+        guard position < bytes.count else { throw error("unexpected end of input") }
+
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("unexpected character '\(UnicodeScalar(bytes[position]))'")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: String) throws(JSONSyntaxError) {
+        let expected = Array(literal.utf8)
+        guard position + expected.count <= bytes.count else { throw error("unexpected end of input") }
+
+        for index in expected.indices where bytes[position + index] != expected[index] {
+            throw error("invalid literal, expected \(literal)")
+        }
+        position += expected.count
+    }
+
+    private mutating func enterContainer() throws(JSONSyntaxError) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+    }
+
+    private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
+        try enterContainer()
+        defer { depth -= 1 }
+        position += 1
+
+        var object = JSONObject()
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return .object(object)
+        }
+
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw error("expected a string as object key")
+            }
+            let key = try parseString()
+
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                throw error("expected ':' after object key")
+            }
+            position += 1
+            skipWhitespace()
+            object[key] = try parseValue()
+
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input inside an object") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}' in an object") }
+            position += 1
+            return .object(object)
+        }
+    }
+
+    private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        try enterContainer()
+        defer { depth -= 1 }
+        position += 1
+
+        var array: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return .array(array)
+        }
+
+        while true {
+            skipWhitespace()
+            array.append(try parseValue())
+
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input inside an array") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            guard bytes[position] == UInt8(ascii: "]") else { throw error("expected ',' or ']' in an array") }
+            position += 1
+            return .array(array)
+        }
+    }
+
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
+        position += 1
+        var scalars = String.UnicodeScalarView()
+        var runStart = position
+
+        func flushRun(upTo end: Int) {
+            if end > runStart {
+                scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars)
+            }
+        }
+
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                flushRun(upTo: position)
+                position += 1
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                flushRun(upTo: position)
+                position += 1
+                scalars.append(try parseEscape())
+                runStart = position
+            case 0x00..<0x20:
+                throw error("unescaped control character in a string")
+            default:
+                position += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    private mutating func parseEscape() throws(JSONSyntaxError) -> UnicodeScalar {
+        guard position < bytes.count else { throw error("unterminated escape sequence") }
+        let byte = bytes[position]
+        position += 1
+
+        switch byte {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"): return try parseUnicodeEscape()
+        default: throw error("invalid escape sequence")
+        }
+    }
+
+    /// Reads `XXXX` after `\u`, joining a UTF-16 surrogate pair written as two escapes. A lone
+    /// surrogate cannot be a Swift string, so it becomes U+FFFD as browsers do.
+    private mutating func parseUnicodeEscape() throws(JSONSyntaxError) -> UnicodeScalar {
+        let first = try parseHexQuad()
+        guard (0xD800...0xDBFF).contains(first) else {
+            return UnicodeScalar(first) ?? "\u{FFFD}"
+        }
+
+        let hasLowSurrogate = position + 1 < bytes.count
+            && bytes[position] == UInt8(ascii: "\\") && bytes[position + 1] == UInt8(ascii: "u")
+        guard hasLowSurrogate else { return "\u{FFFD}" }
+
+        let saved = position
+        position += 2
+        let second = try parseHexQuad()
+        guard (0xDC00...0xDFFF).contains(second) else {
+            position = saved
+            return "\u{FFFD}"
+        }
+        let combined = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+        return UnicodeScalar(combined) ?? "\u{FFFD}"
+    }
+
+    private mutating func parseHexQuad() throws(JSONSyntaxError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw error("incomplete \\u escape") }
+
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+        let start = position
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+
+        guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            skipDigits()
+        }
+
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }
+            skipDigits()
+        }
+
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }
+            skipDigits()
+        }
+
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
+        return value
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private mutating func skipDigits() {
+        while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+    }
+}

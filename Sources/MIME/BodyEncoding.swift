@@ -1,0 +1,59 @@
+/// The Content-Transfer-Encoding chosen for a text body, with the encoded bytes.
+struct EncodedBody {
+    var transferEncoding: String
+    var bytes: [UInt8]
+
+    /// Encodes UTF-8 text: `7bit` when it is ASCII with lines of at most 998 octets, otherwise
+    /// quoted-printable or base64, whichever is smaller. Line breaks are made CRLF first,
+    /// because that is the canonical form of text in MIME. The bytes carry no line break of
+    /// their own at the end; the composer adds the one that precedes a boundary.
+    static func encodeText(_ text: String) -> EncodedBody {
+        let canonical = canonicalLineBreaks(Array(text.utf8))
+
+        if isSevenBitSafe(canonical) {
+            return EncodedBody(transferEncoding: "7bit", bytes: canonical)
+        }
+
+        let quotedPrintable = QuotedPrintable.encode(canonical)
+        if quotedPrintable.count <= Base64.encodedBodySize(canonical.count) {
+            return EncodedBody(transferEncoding: "quoted-printable", bytes: quotedPrintable)
+        }
+        return EncodedBody(transferEncoding: "base64", bytes: Base64.encodeBody(canonical))
+    }
+
+    /// Turns CR LF, lone CR and lone LF into CR LF.
+    static func canonicalLineBreaks(_ bytes: [UInt8]) -> [UInt8] {
+        var output = [UInt8]()
+        output.reserveCapacity(bytes.count + bytes.count / 32)
+
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0D {
+                output += [0x0D, 0x0A]
+                index += (index + 1 < bytes.count && bytes[index + 1] == 0x0A) ? 2 : 1
+            } else if byte == 0x0A {
+                output += [0x0D, 0x0A]
+                index += 1
+            } else {
+                output.append(byte)
+                index += 1
+            }
+        }
+        return output
+    }
+
+    private static func isSevenBitSafe(_ bytes: [UInt8]) -> Bool {
+        var lineLength = 0
+        for byte in bytes {
+            if byte >= 0x80 || byte == 0 { return false }
+            if byte == 0x0A {
+                lineLength = 0
+            } else if byte != 0x0D {
+                lineLength += 1
+                if lineLength > 998 { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,51 @@
+/// What an email says, before it is turned into bytes: the addresses, the subject, the bodies
+/// and any extra header fields.
+public struct MailMessage: Sendable, Equatable {
+    public var from: Mailbox
+    public var replyTo: [Mailbox]
+    public var to: [Mailbox]
+    public var cc: [Mailbox]
+    /// Recipients that receive the message but appear in no header field.
+    public var bcc: [Mailbox]
+    public var subject: String
+    public var text: String?
+    public var html: String?
+    /// Extra header fields in the order given, written after the ones the composer owns.
+    public var extraHeaders: [HeaderField]
+
+    public init(
+        from: Mailbox, replyTo: [Mailbox] = [], to: [Mailbox] = [], cc: [Mailbox] = [], bcc: [Mailbox] = [],
+        subject: String, text: String? = nil, html: String? = nil, extraHeaders: [HeaderField] = []
+    ) {
+        self.from = from
+        self.replyTo = replyTo
+        self.to = to
+        self.cc = cc
+        self.bcc = bcc
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.extraHeaders = extraHeaders
+    }
+
+    /// Every recipient of the envelope (To, Cc and Bcc), each address once, in that order.
+    public var envelopeRecipients: [String] {
+        var seen = Set<String>()
+        var recipients: [String] = []
+        for mailbox in to + cc + bcc where seen.insert(mailbox.address.lowercased()).inserted {
+            recipients.append(mailbox.address)
+        }
+        return recipients
+    }
+}
+
+/// A header field a caller adds to the message, such as `List-Unsubscribe`.
+public struct HeaderField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

@@ -1,0 +1,26 @@
+/// The database layout, versioned with `PRAGMA user_version` so that later versions can migrate
+/// a file in place.
+enum SQLiteSchema {
+    static let version = 1
+
+    /// One table for every collection. `delivery_state` and `lease_expire_time` are computed
+    /// from the JSON so the "ready to send" and "lease expired" queries use an index instead of
+    /// parsing every document.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE documents (
+            sequence INTEGER PRIMARY KEY,
+            collection TEXT NOT NULL,
+            id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL,
+            delivery_state TEXT GENERATED ALWAYS AS (json_extract(data, '$.delivery.state')) VIRTUAL,
+            lease_expire_time TEXT GENERATED ALWAYS AS (json_extract(data, '$.delivery.leaseExpireTime')) VIRTUAL,
+            UNIQUE (collection, id)
+        );
+        CREATE INDEX documents_by_state ON documents (collection, delivery_state, sequence);
+        CREATE INDEX documents_by_lease ON documents (collection, delivery_state, lease_expire_time);
+        """
+    ]
+}

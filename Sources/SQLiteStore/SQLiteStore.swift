@@ -1,0 +1,341 @@
+import BlockingThreads
+import DocumentStore
+import Foundation
+import Logging
+
+/// The embedded store: one SQLite file in WAL mode, so readers never wait for the writer and
+/// several processes (`serve` and `trigger-email add`, say) can share it.
+///
+/// All SQLite calls run on one dedicated thread, never on Swift's cooperative pool. A second
+/// thread watches `PRAGMA data_version` so that writes by other processes wake the processor.
+public final class SQLiteStore: DocumentStore, @unchecked Sendable {
+    /// The path of the database file.
+    public let path: String
+
+    private let thread: BlockingThreadPool
+    // Touched only on `thread`.
+    private let connection: SQLiteConnection
+    private let notifier = ChangeNotifier()
+    private let watcher: SQLiteChangeWatcher
+
+    /// Opens or creates the database at `path` and brings its schema up to date.
+    ///
+    /// `busyTimeout` bounds how long a write waits while another process holds the write lock.
+    public static func open(path: String, busyTimeout: Duration = .seconds(10)) async throws -> SQLiteStore {
+        let thread = BlockingThreadPool(name: "sqlite", threadCount: 1)
+        do {
+            let connection = try await thread.run {
+                let connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
+                try SQLiteStore.configure(connection)
+                return UncheckedSendable(connection)
+            }
+            return try SQLiteStore(path: path, thread: thread, connection: connection.value)
+        } catch {
+            thread.shutDown()
+            throw DocumentStoreError(.storage, "Cannot open the SQLite database \(path): \(error)")
+        }
+    }
+
+    private init(path: String, thread: BlockingThreadPool, connection: SQLiteConnection) throws {
+        self.path = path
+        self.thread = thread
+        self.connection = connection
+        self.watcher = try SQLiteChangeWatcher(path: path, notifier: notifier)
+    }
+
+    private static func configure(_ connection: SQLiteConnection) throws {
+        try connection.execute("PRAGMA journal_mode = WAL")
+        // In WAL mode NORMAL loses no committed transaction on a process crash; only a power
+        // loss can undo the last transactions, which a later attempt then repeats.
+        try connection.execute("PRAGMA synchronous = NORMAL")
+        try migrate(connection)
+    }
+
+    private static func migrate(_ connection: SQLiteConnection) throws {
+        try connection.inWriteTransaction {
+            let statement = try connection.prepare("PRAGMA user_version")
+            _ = try statement.step()
+            let current = Int(statement.int64(at: 0))
+            statement.reset()
+
+            guard current <= SQLiteSchema.version else {
+                throw DocumentStoreError(
+                    .storage,
+                    "The database was written by a newer trigger-email (schema \(current), this one knows \(SQLiteSchema.version)); upgrade trigger-email.")
+            }
+            for migration in SQLiteSchema.migrations[current...] {
+                try connection.execute(migration)
+            }
+            try connection.execute("PRAGMA user_version = \(SQLiteSchema.version)")
+        }
+    }
+
+    public func close() async {
+        watcher.stop()
+        _ = try? await onThread { connection in connection.close() }
+        thread.shutDown()
+    }
+
+    // MARK: - Changes
+
+    public var changeCount: UInt64 { notifier.changeCount }
+
+    public func waitForChange(after seen: UInt64, timeout: Duration) async {
+        await notifier.wait(after: seen, timeout: timeout)
+    }
+
+    // MARK: - Documents
+
+    public func add(_ data: JSONObject, to collection: String, id: String?) async throws -> Document {
+        try DocumentID.validateCollection(collection)
+        if let id { try DocumentID.validate(id) }
+
+        let document = try await onThread { connection in
+            try connection.inWriteTransaction {
+                try Self.insert(data, id: id ?? DocumentID.random(), collection: collection, into: connection)
+            }
+        }
+        notifier.notify()
+        return document
+    }
+
+    public func addBatch(_ batch: [JSONObject], to collection: String) async throws -> [Document] {
+        try DocumentID.validateCollection(collection)
+
+        let documents = try await onThread { connection in
+            try connection.inWriteTransaction {
+                try batch.map { data in
+                    try Self.insert(data, id: DocumentID.random(), collection: collection, into: connection)
+                }
+            }
+        }
+        notifier.notify()
+        return documents
+    }
+
+    private static func insert(_ data: JSONObject, id: String, collection: String, into connection: SQLiteConnection) throws -> Document {
+        let now = Timestamp.now()
+        let statement = try connection.prepare(
+            "INSERT INTO documents (collection, id, data, create_time, update_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        try statement.run([.text(collection), .text(id), .text(JSONValue.object(data).serialized()), .text(now.description), .text(now.description)])
+
+        let inserted = try connection.prepare("SELECT changes()")
+        _ = try inserted.step()
+        let count = inserted.int64(at: 0)
+        inserted.reset()
+        guard count == 1 else {
+            throw DocumentStoreError(.alreadyExists, "A document with ID \(id) already exists in \(collection); choose another ID or use set to replace it.")
+        }
+        return Document(id: id, collection: collection, createTime: now, updateTime: now, data: data)
+    }
+
+    public func get(_ id: String, from collection: String) async throws -> Document? {
+        try await onThread { connection in
+            try Self.select(id, from: collection, on: connection)
+        }
+    }
+
+    public func set(_ data: JSONObject, id: String, in collection: String) async throws -> Document {
+        try DocumentID.validateCollection(collection)
+        try DocumentID.validate(id)
+
+        let document = try await onThread { connection in
+            try connection.inWriteTransaction {
+                guard let existing = try Self.select(id, from: collection, on: connection) else {
+                    return try Self.insert(data, id: id, collection: collection, into: connection)
+                }
+                return try Self.write(data, over: existing, on: connection)
+            }
+        }
+        notifier.notify()
+        return document
+    }
+
+    public func merge(_ patch: JSONObject, id: String, in collection: String) async throws -> Document {
+        let merged = try await update(id, in: collection) { document in
+            JSONValue.object(document.data).applyingMergePatch(.object(patch)).objectValue ?? [:]
+        }
+        guard let merged else {
+            throw DocumentStoreError(.notFound, "No document with ID \(id) in \(collection).")
+        }
+        return merged
+    }
+
+    public func delete(_ id: String, from collection: String) async throws -> Bool {
+        let deleted = try await onThread { connection in
+            let statement = try connection.prepare("DELETE FROM documents WHERE collection = ? AND id = ? RETURNING sequence")
+            try statement.bind([.text(collection), .text(id)])
+            let found = try statement.step()
+            statement.reset()
+            return found
+        }
+        if deleted { notifier.notify() }
+        return deleted
+    }
+
+    public func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage {
+        guard (1...1000).contains(query.limit) else {
+            throw DocumentStoreError(.invalidArgument, "Invalid limit \(query.limit): use a number from 1 to 1000.")
+        }
+        var afterSequence: Int64 = 0
+        if let token = query.pageToken {
+            guard let sequence = Int64(token), sequence >= 0 else {
+                throw DocumentStoreError(.invalidArgument, "Invalid page token \"\(token)\": pass the nextPageToken of the previous page.")
+            }
+            afterSequence = sequence
+        }
+
+        let startAfter = afterSequence
+        return try await onThread { connection in
+            let sql = query.state == nil
+                ? "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND sequence > ? ORDER BY sequence LIMIT ?"
+                : "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND sequence > ? AND delivery_state = ? ORDER BY sequence LIMIT ?"
+            var parameters: [SQLiteValue] = [.text(collection), .integer(startAfter)]
+            if let state = query.state { parameters.append(.text(state)) }
+            parameters.append(.integer(Int64(query.limit) + 1))
+
+            var rows = try Self.readRows(sql, parameters, collection: collection, on: connection)
+            var nextPageToken: String?
+            if rows.count > query.limit {
+                rows.removeLast()
+                nextPageToken = String(rows.last!.sequence)
+            }
+            return DocumentPage(documents: rows.map(\.document), nextPageToken: nextPageToken)
+        }
+    }
+
+    public func count(_ collection: String, state: String?) async throws -> Int {
+        try await onThread { connection in
+            let statement: SQLiteStatement
+            if let state {
+                statement = try connection.prepare("SELECT count(*) FROM documents WHERE collection = ? AND delivery_state = ?")
+                try statement.bind([.text(collection), .text(state)])
+            } else {
+                statement = try connection.prepare("SELECT count(*) FROM documents WHERE collection = ?")
+                try statement.bind([.text(collection)])
+            }
+            _ = try statement.step()
+            let count = Int(statement.int64(at: 0))
+            statement.reset()
+            return count
+        }
+    }
+
+    public func update(
+        _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
+    ) async throws -> Document? {
+        let (document, changed) = try await onThread { connection in
+            try connection.inWriteTransaction { () throws -> (Document?, Bool) in
+                guard let existing = try Self.select(id, from: collection, on: connection) else { return (nil, false) }
+                guard let newData = try change(existing) else { return (existing, false) }
+                return (try Self.write(newData, over: existing, on: connection), true)
+            }
+        }
+        if changed { notifier.notify() }
+        return document
+    }
+
+    public func claim(
+        from collection: String, readyStates: [String], limit: Int,
+        _ change: @escaping @Sendable (Document) -> JSONObject?
+    ) async throws -> [Document] {
+        let claimed = try await onThread { connection in
+            try connection.inWriteTransaction {
+                let placeholders = readyStates.map { _ in "?" }.joined(separator: ", ")
+                let sql = """
+                    SELECT sequence, id, data, create_time, update_time FROM documents
+                    WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(placeholders)))
+                    ORDER BY sequence LIMIT ?
+                    """
+                let parameters: [SQLiteValue] = [.text(collection)] + readyStates.map { .text($0) } + [.integer(Int64(limit))]
+                let candidates = try Self.readRows(sql, parameters, collection: collection, on: connection)
+
+                return try candidates.compactMap { row -> Document? in
+                    guard let newData = change(row.document) else { return nil }
+                    return try Self.write(newData, over: row.document, on: connection)
+                }
+            }
+        }
+        if !claimed.isEmpty { notifier.notify() }
+        return claimed
+    }
+
+    public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {
+        try await onThread { connection in
+            let sql = """
+                SELECT sequence, id, data, create_time, update_time FROM documents
+                WHERE collection = ? AND delivery_state = 'PROCESSING'
+                AND (lease_expire_time IS NULL OR lease_expire_time < ?)
+                ORDER BY sequence LIMIT ?
+                """
+            return try Self.readRows(sql, [.text(collection), .text(now.description), .integer(Int64(limit))], collection: collection, on: connection)
+                .map(\.document)
+        }
+    }
+
+    // MARK: - Rows
+
+    private struct Row {
+        var sequence: Int64
+        var document: Document
+    }
+
+    private static func select(_ id: String, from collection: String, on connection: SQLiteConnection) throws -> Document? {
+        let sql = "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND id = ?"
+        return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection).first?.document
+    }
+
+    private static func write(_ data: JSONObject, over existing: Document, on connection: SQLiteConnection) throws -> Document {
+        // A write in the same millisecond as the previous one still moves updateTime forward, so
+        // readers can tell the two versions apart.
+        let now = max(Timestamp.now(), existing.updateTime.adding(milliseconds: 1))
+        let statement = try connection.prepare("UPDATE documents SET data = ?, update_time = ? WHERE collection = ? AND id = ?")
+        try statement.run([.text(JSONValue.object(data).serialized()), .text(now.description), .text(existing.collection), .text(existing.id)])
+
+        var updated = existing
+        updated.data = data
+        updated.updateTime = now
+        return updated
+    }
+
+    private static func readRows(_ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection) throws -> [Row] {
+        let statement = try connection.prepare(sql)
+        try statement.bind(parameters)
+        defer { statement.reset() }
+
+        var rows: [Row] = []
+        while try statement.step() {
+            let id = statement.text(at: 1)
+            let data: JSONObject
+            do {
+                data = try JSONValue(parsing: statement.bytes(at: 2)).objectValue ?? [:]
+            } catch {
+                throw DocumentStoreError(.storage, "Document \(id) in \(collection) holds invalid JSON: \(error)")
+            }
+            let document = Document(
+                id: id, collection: collection,
+                createTime: Timestamp(rfc3339: statement.text(at: 3)) ?? Timestamp(millisecondsSince1970: 0),
+                updateTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
+                data: data)
+            rows.append(Row(sequence: statement.int64(at: 0), document: document))
+        }
+        return rows
+    }
+
+    // MARK: - Thread
+
+    private func onThread<Result: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> Result) async throws -> Result {
+        let connection = UncheckedSendable(connection)
+        do {
+            return try await thread.run { try work(connection.value) }
+        } catch let error as SQLiteError {
+            throw DocumentStoreError(.storage, "The SQLite database \(path) failed: \(error)")
+        }
+    }
+}
+
+/// Carries a value that is confined to the store's thread across the `Sendable` check.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

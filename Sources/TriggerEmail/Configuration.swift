@@ -1,0 +1,182 @@
+import DocumentStore
+import SMTP
+
+/// Every setting of the service, loaded once at start from environment variables named as in
+/// Firebase's Trigger Email extension, and from command-line flags of the same meaning.
+public struct Configuration: Sendable {
+    /// `DATABASE_URL`: `sqlite:PATH` (default `sqlite:trigger-email.db`).
+    public var databaseURL: DatabaseURL
+    /// `MAIL_COLLECTION`: the collection watched for mail documents (default `mail`).
+    public var mailCollection: String
+    /// `SMTP_CONNECTION_URI` with `SMTP_PASSWORD` and `TLS_OPTIONS`; `nil` writes messages to the
+    /// outbox folder instead of sending them.
+    public var smtp: SMTPServerConfiguration?
+    /// `DEFAULT_FROM`: the sender when a document has no `from`.
+    public var defaultFrom: String?
+    /// `DEFAULT_REPLY_TO`: the Reply-To when a document has no `replyTo`.
+    public var defaultReplyTo: String?
+    /// `USERS_COLLECTION`: where `toUids`, `ccUids` and `bccUids` are looked up (field `email`).
+    public var usersCollection: String?
+    /// `TEMPLATES_COLLECTION`: where templates are kept.
+    public var templatesCollection: String?
+    /// `TTL_EXPIRE_TYPE` and `TTL_EXPIRE_VALUE` (default `never`, `1`).
+    public var ttl: TTLPolicy
+    /// `LEASE_SECONDS`: how long an attempt may stay `PROCESSING` before it counts as failed
+    /// (default 60 s).
+    public var lease: Duration
+    /// `SMTP_POOL_SIZE`: SMTP connections open at once at most (default 4).
+    public var smtpPoolSize: Int
+    /// `OUTBOX_DIR`: where messages go when no SMTP server is configured (default `outbox`).
+    public var outboxDirectory: String
+    /// `LOG_LEVEL`: `trace`, `debug`, `info` (default), `warning` or `error`.
+    public var logLevel: String
+
+    public init(
+        databaseURL: DatabaseURL = .sqlite(path: "trigger-email.db"), mailCollection: String = "mail",
+        smtp: SMTPServerConfiguration? = nil, defaultFrom: String? = nil, defaultReplyTo: String? = nil,
+        usersCollection: String? = nil, templatesCollection: String? = nil, ttl: TTLPolicy = TTLPolicy(),
+        lease: Duration = .seconds(60), smtpPoolSize: Int = 4, outboxDirectory: String = "outbox", logLevel: String = "info"
+    ) {
+        self.databaseURL = databaseURL
+        self.mailCollection = mailCollection
+        self.smtp = smtp
+        self.defaultFrom = defaultFrom
+        self.defaultReplyTo = defaultReplyTo
+        self.usersCollection = usersCollection
+        self.templatesCollection = templatesCollection
+        self.ttl = ttl
+        self.lease = lease
+        self.smtpPoolSize = smtpPoolSize
+        self.outboxDirectory = outboxDirectory
+        self.logLevel = logLevel
+    }
+
+    /// The variables this version reads, in the order the help text lists them.
+    public static let variables: [(name: String, meaning: String)] = [
+        ("DATABASE_URL", "sqlite:PATH (default sqlite:trigger-email.db)"),
+        ("MAIL_COLLECTION", "collection watched for mail documents (default mail)"),
+        ("SMTP_CONNECTION_URI", "smtp://user@host:587 (STARTTLS when offered) or smtps://user@host:465; unset writes to the outbox"),
+        ("SMTP_PASSWORD", "password for SMTP AUTH, kept out of the URI and the logs"),
+        ("TLS_OPTIONS", "JSON: {\"rejectUnauthorized\": false}, {\"ca\": \"PATH\"}, {\"servername\": \"NAME\"}"),
+        ("DEFAULT_FROM", "sender when a document has no from"),
+        ("DEFAULT_REPLY_TO", "Reply-To when a document has no replyTo"),
+        ("USERS_COLLECTION", "collection where toUids/ccUids/bccUids are looked up (field email)"),
+        ("TEMPLATES_COLLECTION", "collection of templates"),
+        ("TTL_EXPIRE_TYPE", "never, hour, day, week, month or year: sets delivery.expireAt (default never)"),
+        ("TTL_EXPIRE_VALUE", "how many TTL_EXPIRE_TYPE units (default 1)"),
+        ("LEASE_SECONDS", "seconds an attempt may stay PROCESSING before it counts as failed (default 60)"),
+        ("SMTP_POOL_SIZE", "SMTP connections open at once at most (default 4)"),
+        ("OUTBOX_DIR", "folder for messages when SMTP_CONNECTION_URI is unset (default outbox)"),
+        ("LOG_LEVEL", "trace, debug, info, notice, warning or error (default info)"),
+    ]
+
+    /// Loads the configuration from `environment`, with `flags` (variable name to value, from
+    /// the command line) taking precedence. Throws for the first value that cannot be used.
+    public static func load(environment: [String: String], flags: [String: String] = [:]) throws(ConfigurationError) -> Configuration {
+        let settings = environment.merging(flags) { _, flag in flag }
+        func value(_ name: String) -> String? {
+            guard let text = settings[name], !text.isEmpty else { return nil }
+            return text
+        }
+
+        var configuration = Configuration()
+
+        if let url = value("DATABASE_URL") {
+            configuration.databaseURL = try DatabaseURL.parse(url)
+        }
+        configuration.mailCollection = try collectionName("MAIL_COLLECTION", value("MAIL_COLLECTION")) ?? "mail"
+        configuration.usersCollection = try collectionName("USERS_COLLECTION", value("USERS_COLLECTION"))
+        configuration.templatesCollection = try collectionName("TEMPLATES_COLLECTION", value("TEMPLATES_COLLECTION"))
+        configuration.defaultFrom = value("DEFAULT_FROM")
+        configuration.defaultReplyTo = value("DEFAULT_REPLY_TO")
+        configuration.outboxDirectory = value("OUTBOX_DIR") ?? "outbox"
+
+        if let type = value("TTL_EXPIRE_TYPE") {
+            guard let unit = TTLPolicy.Unit(rawValue: type.lowercased()) else {
+                throw ConfigurationError(variable: "TTL_EXPIRE_TYPE", message: "\"\(type)\" is not one of never, hour, day, week, month, year.")
+            }
+            configuration.ttl.unit = unit
+        }
+        if let text = value("TTL_EXPIRE_VALUE") {
+            configuration.ttl.value = try positiveInteger("TTL_EXPIRE_VALUE", text)
+        }
+        if let text = value("LEASE_SECONDS") {
+            configuration.lease = .seconds(try positiveInteger("LEASE_SECONDS", text))
+        }
+        if let text = value("SMTP_POOL_SIZE") {
+            configuration.smtpPoolSize = try positiveInteger("SMTP_POOL_SIZE", text)
+        }
+        if let level = value("LOG_LEVEL") {
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_LEVEL", message: "\"\(level)\" is not one of trace, debug, info, notice, warning, error.")
+            }
+            configuration.logLevel = level.lowercased()
+        }
+
+        if let uri = value(SMTPConnectionURI.variable) {
+            configuration.smtp = try smtpConfiguration(uri: uri, password: value("SMTP_PASSWORD"), tlsOptions: value(TLSOptions.variable))
+        } else if value(TLSOptions.variable) != nil {
+            _ = try TLSOptions.parse(value(TLSOptions.variable)!)
+        }
+        return configuration
+    }
+
+    private static func smtpConfiguration(uri: String, password: String?, tlsOptions: String?) throws(ConfigurationError) -> SMTPServerConfiguration {
+        let parsed = try SMTPConnectionURI.parse(uri)
+        let tls = try tlsOptions.map { (text: String) throws(ConfigurationError) in try TLSOptions.parse(text) } ?? TLSConfiguration()
+
+        var credentials: Credentials?
+        if let user = parsed.user {
+            guard let password = password ?? parsed.password else {
+                throw ConfigurationError(
+                    variable: "SMTP_PASSWORD",
+                    message: "SMTP_CONNECTION_URI names the user \(user) but no password is set; set SMTP_PASSWORD.")
+            }
+            credentials = Credentials(user: user, password: password)
+        }
+        return SMTPServerConfiguration(host: parsed.host, port: parsed.port, security: parsed.security, tls: tls, credentials: credentials)
+    }
+
+    private static func positiveInteger(_ variable: String, _ text: String) throws(ConfigurationError) -> Int {
+        guard let number = Int(text), number > 0 else {
+            throw ConfigurationError(variable: variable, message: "\"\(text)\" is not a whole number greater than 0.")
+        }
+        return number
+    }
+
+    private static func collectionName(_ variable: String, _ text: String?) throws(ConfigurationError) -> String? {
+        guard let text else { return nil }
+        do {
+            try DocumentID.validateCollection(text)
+        } catch {
+            throw ConfigurationError(variable: variable, message: "\"\(text)\" may contain only letters, digits, '-' and '_' (up to 128).")
+        }
+        return text
+    }
+}
+
+/// `DATABASE_URL`.
+public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+
+    static func parse(_ text: String) throws(ConfigurationError) -> DatabaseURL {
+        if text.hasPrefix("sqlite:") {
+            var path = String(text.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else {
+                throw ConfigurationError(variable: "DATABASE_URL", message: "the SQLite file path is missing; write sqlite:trigger-email.db.")
+            }
+            return .sqlite(path: path)
+        }
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            throw ConfigurationError(variable: "DATABASE_URL", message: "PostgreSQL is not supported by this version yet; use sqlite:PATH.")
+        }
+        throw ConfigurationError(variable: "DATABASE_URL", message: "\"\(text)\" is not a database URL; write sqlite:PATH.")
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        }
+    }
+}

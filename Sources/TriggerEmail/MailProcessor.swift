@@ -1,0 +1,239 @@
+import DocumentStore
+import Foundation
+import Logging
+import MIME
+
+/// The delivery loop: claims ready documents from the mail collection, sends each one, and
+/// records the outcome; beside it, a sweep ends attempts whose lease has expired.
+///
+/// Any number of processors, in one process or many, may share a store: claims and outcome
+/// writes go through the store's transactions, so each attempt belongs to exactly one of them.
+public final class MailProcessor: Sendable {
+    public struct Settings: Sendable {
+        public var mailCollection: String
+        public var usersCollection: String?
+        public var defaultFrom: String?
+        public var defaultReplyTo: String?
+        public var lease: Duration
+        public var ttl: TTLPolicy
+        /// Documents being delivered at once at most.
+        public var maxInFlight: Int
+        /// How often expired leases are looked for.
+        public var sweepInterval: Duration
+        /// How long the loop sleeps when no change wakes it, as a safety net.
+        public var idlePollInterval: Duration
+
+        public init(
+            mailCollection: String = "mail", usersCollection: String? = nil, defaultFrom: String? = nil,
+            defaultReplyTo: String? = nil, lease: Duration = .seconds(60), ttl: TTLPolicy = TTLPolicy(),
+            maxInFlight: Int = 4, sweepInterval: Duration = .seconds(1), idlePollInterval: Duration = .seconds(1)
+        ) {
+            self.mailCollection = mailCollection
+            self.usersCollection = usersCollection
+            self.defaultFrom = defaultFrom
+            self.defaultReplyTo = defaultReplyTo
+            self.lease = lease
+            self.ttl = ttl
+            self.maxInFlight = maxInFlight
+            self.sweepInterval = sweepInterval
+            self.idlePollInterval = idlePollInterval
+        }
+
+        public init(_ configuration: Configuration) {
+            self.init(
+                mailCollection: configuration.mailCollection, usersCollection: configuration.usersCollection,
+                defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo,
+                lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize)
+        }
+    }
+
+    private let store: any DocumentStore
+    private let transport: any MailTransport
+    private let settings: Settings
+    private let composer: MessageComposer
+    private let now: @Sendable () -> Timestamp
+    private let logger: Logger
+    private let inFlight = InFlightCounter()
+
+    public init(
+        store: any DocumentStore, transport: any MailTransport, settings: Settings,
+        composer: MessageComposer = MessageComposer(), now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        logger: Logger
+    ) {
+        self.store = store
+        self.transport = transport
+        self.settings = settings
+        self.composer = composer
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled, then lets the deliveries under way finish.
+    public func run() async {
+        logger.info("processor started", ["mail.collection": settings.mailCollection, "transport": transport.summary])
+
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.sweepExpiredLeases() }
+
+            while !Task.isCancelled {
+                let seen = store.changeCount
+                let claimed = await claimReadyDocuments()
+                for document in claimed {
+                    group.addTask { await self.deliver(document) }
+                }
+                if !claimed.isEmpty { continue }
+                await store.waitForChange(after: seen, timeout: settings.idlePollInterval)
+            }
+        }
+
+        logger.info("processor stopped", ["mail.collection": settings.mailCollection])
+    }
+
+    // MARK: - Claiming
+
+    private func claimReadyDocuments() async -> [Document] {
+        let capacity = settings.maxInFlight - inFlight.value
+        guard capacity > 0 else { return [] }
+
+        let now = now()
+        let lease = settings.lease
+        do {
+            let claimed = try await store.claim(
+                from: settings.mailCollection, readyStates: DeliveryState.ready.map(\.rawValue), limit: capacity
+            ) { document in
+                DeliveryRecord.claim(document.data, at: now, lease: lease)
+            }
+            inFlight.add(claimed.count)
+            return claimed
+        } catch {
+            logger.error("claim failed", ["error": "\(error)", "mail.collection": settings.mailCollection])
+            try? await Task.sleep(for: .seconds(1))
+            return []
+        }
+    }
+
+    // MARK: - Delivering
+
+    /// Sends one claimed document and records the outcome. Never throws: every failure ends the
+    /// attempt as `ERROR` with a message saying what went wrong.
+    func deliver(_ document: Document) async {
+        let attempt = DeliveryRecord.attempt(of: document.data)
+        var metadata: Logger.Metadata = ["mail.id": document.id, "mail.attempt": String(attempt)]
+
+        let outcome: Result<DeliveryInfo, any Error>
+        do {
+            outcome = .success(try await send(document))
+        } catch {
+            outcome = .failure(error)
+        }
+
+        // Free the slot before the final write: the write wakes the claim loop, which must
+        // already see the room.
+        inFlight.add(-1)
+
+        let ttl = settings.ttl
+        let end = now()
+        switch outcome {
+        case .success(let info):
+            metadata["mail.message_id"] = info.messageID
+            metadata["smtp.response"] = info.response
+            metadata["mail.accepted"] = String(info.accepted.count)
+            await record(document, endedAt: end, metadata: metadata) { fields in
+                DeliveryRecord.succeed(fields, attempt: attempt, info: info, at: end, ttl: ttl)
+            }
+            logger.info("delivered", metadata)
+        case .failure(let error):
+            let message = String(describing: error)
+            metadata["error"] = message
+            await record(document, endedAt: end, metadata: metadata) { fields in
+                DeliveryRecord.fail(fields, attempt: attempt, message: message, at: end, ttl: ttl)
+            }
+            logger.warning("delivery failed", metadata)
+        }
+    }
+
+    private func send(_ document: Document) async throws -> DeliveryInfo {
+        let mail = try MailDocument(fields: document.data)
+
+        let resolver = RecipientResolver(store: store, usersCollection: settings.usersCollection, logger: logger)
+        let recipients = try await resolver.resolve(mail, documentID: document.id)
+
+        let builder = MessageBuilder(defaultFrom: settings.defaultFrom, defaultReplyTo: settings.defaultReplyTo)
+        let message = try builder.build(mail, recipients: recipients)
+        let composed = composer.compose(message)
+
+        let report = try await transport.deliver(composed, documentID: document.id)
+        return DeliveryInfo(
+            messageID: composed.messageID, accepted: report.accepted, rejected: report.rejected,
+            pending: report.pending, response: report.response)
+    }
+
+    /// Writes an outcome. If the store fails, the attempt stays `PROCESSING` and the lease sweep
+    /// ends it later, so the document is never left claimed for good.
+    private func record(
+        _ document: Document, endedAt end: Timestamp, metadata: Logger.Metadata,
+        _ change: @escaping @Sendable (JSONObject) -> JSONObject?
+    ) async {
+        do {
+            let updated = try await store.update(document.id, in: settings.mailCollection) { current in
+                change(current.data)
+            }
+            let recordedEnd = updated?.data["delivery"]?[path: "endTime"]?.stringValue
+            if recordedEnd != end.description {
+                // A user wrote RETRY, or deleted the document, while this attempt ran.
+                logger.notice("outcome not recorded because the document changed meanwhile", metadata)
+            }
+        } catch {
+            var failure = metadata
+            failure["store.error"] = "\(error)"
+            logger.error("recording the outcome failed", failure)
+        }
+    }
+
+    // MARK: - Leases
+
+    private func sweepExpiredLeases() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: settings.sweepInterval)
+            } catch {
+                return
+            }
+            await expireLeases()
+        }
+    }
+
+    /// Ends every `PROCESSING` attempt whose lease is over as `ERROR`. Safe to run in several
+    /// processes at once: the store re-checks each document under its lock.
+    public func expireLeases() async {
+        let now = now()
+        let ttl = settings.ttl
+        do {
+            let expired = try await store.expiredLeases(in: settings.mailCollection, at: now, limit: 100)
+            for document in expired {
+                let updated = try await store.update(document.id, in: settings.mailCollection) { current in
+                    DeliveryRecord.expireLease(current.data, at: now, ttl: ttl)
+                }
+                if updated?.data["delivery"]?[path: "error"]?.stringValue == DeliveryRecord.leaseExpiredMessage {
+                    logger.warning("lease expired", ["mail.id": document.id])
+                }
+            }
+        } catch {
+            logger.error("lease sweep failed", ["error": "\(error)", "mail.collection": settings.mailCollection])
+        }
+    }
+}
+
+/// The number of documents being delivered, shared by the claim loop and the deliveries.
+private final class InFlightCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int {
+        lock.withLock { count }
+    }
+
+    func add(_ delta: Int) {
+        lock.withLock { count += delta }
+    }
+}

@@ -1,0 +1,67 @@
+import MIME
+
+/// Turns a checked mail document into a `MailMessage`, filling `from` and `replyTo` from the
+/// configured defaults and parsing every address.
+struct MessageBuilder: Sendable {
+    var defaultFrom: String?
+    var defaultReplyTo: String?
+
+    func build(_ mail: MailDocument, recipients: RecipientResolver.Resolved) throws(MailDocumentError) -> MailMessage {
+        guard let message = mail.message, mail.template == nil else {
+            throw MailDocumentError(
+                "Field 'template' cannot be rendered: this version does not support templates yet; send message with subject and text or html instead.")
+        }
+
+        guard let fromText = mail.from ?? defaultFrom else {
+            throw MailDocumentError("The document has no 'from' and DEFAULT_FROM is not set: set one of them to the sender's address.")
+        }
+        let from = try parseMailbox(fromText, field: mail.from == nil ? "DEFAULT_FROM" : "from")
+
+        var replyTo: [Mailbox] = []
+        if let replyToText = mail.replyTo ?? defaultReplyTo {
+            replyTo = try parseList([replyToText], field: mail.replyTo == nil ? "DEFAULT_REPLY_TO" : "replyTo")
+        }
+
+        var headers: [HeaderField] = []
+        for (name, value) in mail.headers {
+            let field = HeaderField(name: name, value: value)
+            do {
+                try field.validate()
+            } catch {
+                throw MailDocumentError("Field 'headers.\(name)' is invalid: \(error.reason).")
+            }
+            headers.append(field)
+        }
+
+        return MailMessage(
+            from: from,
+            replyTo: replyTo,
+            to: try parseList(recipients.to, field: "to"),
+            cc: try parseList(recipients.cc, field: "cc"),
+            bcc: try parseList(recipients.bcc, field: "bcc"),
+            subject: message.subject ?? "",
+            text: message.text,
+            html: message.html,
+            extraHeaders: headers)
+    }
+
+    private func parseMailbox(_ text: String, field: String) throws(MailDocumentError) -> Mailbox {
+        let list = try parseList([text], field: field)
+        guard list.count == 1 else {
+            throw MailDocumentError("Field '\(field)' must hold exactly one address, but it holds \(list.count).")
+        }
+        return list[0]
+    }
+
+    private func parseList(_ texts: [String], field: String) throws(MailDocumentError) -> [Mailbox] {
+        var mailboxes: [Mailbox] = []
+        for text in texts {
+            do {
+                mailboxes += try AddressParser.parseList(text)
+            } catch {
+                throw MailDocumentError("Field '\(field)' is invalid: \(error).")
+            }
+        }
+        return mailboxes
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import SMTP
+
+/// Reads `SMTP_CONNECTION_URI`: `smtp://[user[:password]@]host[:port]` (STARTTLS when the
+/// server offers it, port 587 by default) or `smtps://...` (TLS from the start, port 465).
+///
+/// A password in the URI is accepted for compatibility with existing settings, but
+/// `SMTP_PASSWORD` keeps it out of the URI and takes precedence.
+enum SMTPConnectionURI {
+    struct Parsed: Equatable {
+        var host: String
+        var port: Int
+        var security: SMTPServerConfiguration.Security
+        var user: String?
+        var password: String?
+    }
+
+    static let variable = "SMTP_CONNECTION_URI"
+
+    static func parse(_ text: String) throws(ConfigurationError) -> Parsed {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
+            throw ConfigurationError(variable: variable, message: "\"\(redacted(text))\" is not a URI; write smtp://user@host:587 or smtps://user@host:465.")
+        }
+
+        let security: SMTPServerConfiguration.Security
+        let defaultPort: Int
+        switch scheme {
+        case "smtp":
+            security = .startTLSWhenOffered
+            defaultPort = 587
+        case "smtps":
+            security = .implicitTLS
+            defaultPort = 465
+        default:
+            throw ConfigurationError(variable: variable, message: "the scheme \"\(scheme)\" is not supported; use smtp:// (STARTTLS) or smtps:// (TLS).")
+        }
+
+        var host = components.percentEncodedHost ?? ""
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty else {
+            throw ConfigurationError(variable: variable, message: "the host is missing; write \(scheme)://user@host:\(defaultPort).")
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            throw ConfigurationError(variable: variable, message: "the port \(port) is not between 1 and 65535.")
+        }
+        if let query = components.query, !query.isEmpty {
+            throw ConfigurationError(variable: variable, message: "query parameters (\"?\(query)\") are not supported yet; put TLS settings in TLS_OPTIONS.")
+        }
+
+        return Parsed(
+            host: host,
+            port: components.port ?? defaultPort,
+            security: security,
+            user: components.user.flatMap { $0.isEmpty ? nil : $0 },
+            password: components.password)
+    }
+
+    /// The URI with any password replaced, safe to print in an error.
+    static func redacted(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "redacted"
+        return components.string ?? "(unreadable URI)"
+    }
+}

@@ -1,0 +1,80 @@
+import Dispatch
+import DocumentStore
+import Foundation
+import Logging
+import SMTP
+import TriggerEmail
+
+/// `serve` and `worker`: run the delivery processor until SIGINT or SIGTERM.
+enum ServeCommand {
+    static func command(name: String, summary: String) -> TriggerEmailCommand.Command {
+        TriggerEmailCommand.Command(
+            name: name, summary: summary,
+            usage: "trigger-email \(name) [CONFIGURATION FLAGS]",
+            valueOptions: [], flagOptions: []
+        ) { arguments in
+            guard arguments.positional.isEmpty else {
+                throw UsageError("\(name) takes no arguments, but got \(arguments.positional.joined(separator: " ")).")
+            }
+            return try await serve(Settings.configuration(arguments))
+        }
+    }
+
+    static func serve(_ configuration: Configuration) async throws -> Int32 {
+        let logger = Settings.logger(configuration, label: "trigger-email")
+        let store = try await Settings.openStore(configuration)
+        let transport = try makeTransport(configuration, logger: logger)
+
+        if configuration.smtp == nil {
+            logger.warning(
+                "no SMTP server configured: messages are written to the outbox folder and not sent; set SMTP_CONNECTION_URI to send them",
+                ["outbox": configuration.outboxDirectory])
+        }
+
+        let processor = MailProcessor(
+            store: store, transport: transport, settings: MailProcessor.Settings(configuration),
+            logger: logger.labeled("processor"))
+        let processing = Task { await processor.run() }
+
+        let stop = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
+            logger.info("stopping", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+            processing.cancel()
+        }
+        await processing.value
+        stop.cancel()
+
+        await store.close()
+        return 0
+    }
+
+    private static func makeTransport(_ configuration: Configuration, logger: Logger) throws -> any MailTransport {
+        guard let smtp = configuration.smtp else {
+            return OutboxTransport(directory: configuration.outboxDirectory)
+        }
+        let client = try SMTPClient(configuration: smtp, maxConnections: configuration.smtpPoolSize, logger: logger.labeled("smtp"))
+        return SMTPTransport(client: client)
+    }
+}
+
+/// Calls `handler` on the first of `signals` to arrive, instead of the default of ending the
+/// process, so that deliveries under way can finish.
+final class SignalWatcher: @unchecked Sendable {
+    // Set once in init; DispatchSource objects may be cancelled from any thread.
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources {
+            source.cancel()
+        }
+    }
+}

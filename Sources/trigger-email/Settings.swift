@@ -1,0 +1,46 @@
+import DocumentStore
+import Foundation
+import Logging
+import SQLiteStore
+import TriggerEmail
+
+/// Configuration flags every command accepts: one per environment variable, named in lower case
+/// with dashes (`SMTP_CONNECTION_URI` is `--smtp-connection-uri`).
+enum Settings {
+    static let optionNames: Set<String> = Set(Configuration.variables.map { flagName(for: $0.name) })
+
+    static func flagName(for variable: String) -> String {
+        variable.lowercased().replacingOccurrences(of: "_", with: "-")
+    }
+
+    /// Loads the configuration from the environment and the flags given in `arguments`.
+    static func configuration(_ arguments: Arguments) throws -> Configuration {
+        var flags: [String: String] = [:]
+        for (name, _) in Configuration.variables {
+            if let value = arguments.value(flagName(for: name)) {
+                flags[name] = value
+            }
+        }
+        return try Configuration.load(environment: ProcessInfo.processInfo.environment, flags: flags)
+    }
+
+    static func logger(_ configuration: Configuration, label: String) -> Logger {
+        Logger(label: label, level: Logger.Level(name: configuration.logLevel) ?? .info, handler: StreamLogHandler())
+    }
+
+    static func openStore(_ configuration: Configuration) async throws -> any DocumentStore {
+        switch configuration.databaseURL {
+        case .sqlite(let path):
+            return try await SQLiteStore.open(path: path)
+        }
+    }
+
+    /// The help lines for the configuration flags.
+    static var helpText: String {
+        var lines = ["Configuration (each flag overrides its environment variable):"]
+        for (name, meaning) in Configuration.variables {
+            lines.append("  --\(flagName(for: name)) VALUE".padding(toLength: 32, withPad: " ", startingAt: 0) + "\(name): \(meaning)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

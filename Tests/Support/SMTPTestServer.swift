@@ -1,0 +1,103 @@
+import DocumentStore
+import Foundation
+
+/// A real SMTP server for the tests: aiosmtpd, started on a free loopback port by
+/// `python/smtp_test_server.py`. Every message it accepts is parsed by Python's `email` package
+/// and kept as a JSON record in a spool folder.
+public final class SMTPTestServer: @unchecked Sendable {
+    public struct Options: Sendable {
+        public enum TLSMode: String, Sendable { case none, starttls, smtps }
+
+        public var tls: TLSMode = .none
+        /// `USER:PASSWORD` pairs accepted by AUTH PLAIN and LOGIN.
+        public var users: [String] = []
+        public var requireAuthentication = false
+        /// Recipients containing one of these get 550.
+        public var rejectRecipients: [String] = []
+        /// Recipients containing one of these get 450.
+        public var deferRecipients: [String] = []
+        /// Seconds the server waits before replying to the message data.
+        public var dataDelay: Double = 0
+        /// The port to listen on; 0 takes any free one.
+        public var port: Int = 0
+
+        public init(
+            tls: TLSMode = .none, users: [String] = [], requireAuthentication: Bool = false,
+            rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, port: Int = 0
+        ) {
+            self.tls = tls
+            self.users = users
+            self.requireAuthentication = requireAuthentication
+            self.rejectRecipients = rejectRecipients
+            self.deferRecipients = deferRecipients
+            self.dataDelay = dataDelay
+            self.port = port
+        }
+    }
+
+    public let port: Int
+    /// The PEM file of the CA that signed the server's certificate, in TLS modes.
+    public let caFile: String?
+    public let spool: URL
+    private let child: ChildProcess
+
+    public static func start(_ options: Options = Options()) async throws -> SMTPTestServer {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        let spool = directory.appendingPathComponent("spool")
+        try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
+
+        var arguments = [TestEnvironment.pythonScript("smtp_test_server.py"), "--spool", spool.path, "--port", String(options.port)]
+        arguments += ["--tls", options.tls.rawValue]
+        if options.tls != .none { arguments += ["--cert-dir", directory.appendingPathComponent("certs").path] }
+        for user in options.users { arguments += ["--auth", user] }
+        if options.requireAuthentication { arguments.append("--require-auth") }
+        for recipient in options.rejectRecipients { arguments += ["--reject-recipient", recipient] }
+        for recipient in options.deferRecipients { arguments += ["--defer-recipient", recipient] }
+        if options.dataDelay > 0 { arguments += ["--data-delay", String(options.dataDelay)] }
+
+        let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])
+        let readyLine = try await child.firstOutputLine(timeout: .seconds(30))
+        guard let ready = try? JSONValue(parsing: readyLine), let port = ready[path: "port"]?.numberValue else {
+            throw TestEnvironmentError("the SMTP test server did not report its port; it printed \(readyLine)")
+        }
+        return SMTPTestServer(child: child, port: Int(port), caFile: ready[path: "ca"]?.stringValue, spool: spool)
+    }
+
+    private init(child: ChildProcess, port: Int, caFile: String?, spool: URL) {
+        self.child = child
+        self.port = port
+        self.caFile = caFile
+        self.spool = spool
+    }
+
+    deinit {
+        stop()
+    }
+
+    public func stop() {
+        child.closeInput()
+        child.terminate()
+    }
+
+    /// Every message received so far, oldest first, as the JSON records the server wrote.
+    public func receivedMessages() throws -> [JSONValue] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".json") }.sorted()
+        return try names.map { name in
+            let data = try Data(contentsOf: spool.appendingPathComponent(name))
+            return try JSONValue(parsing: Array(data))
+        }
+    }
+
+    /// Waits until at least `count` messages have arrived.
+    public func waitForMessages(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [JSONValue] {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let messages = try receivedMessages()
+            if messages.count >= count { return messages }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestEnvironmentError("the SMTP test server received \(try receivedMessages().count) messages, not \(count), within \(timeout); its log:\n\(child.standardError)")
+    }
+
+    public var log: String { child.standardError }
+}
