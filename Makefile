@@ -14,10 +14,11 @@ run: build
 build: debian-packages
 	$(SWIFT) build -c release
 
+# The make-run check goes first so that the test runner's summary is the last line printed.
 test: debian-packages python-tools
-	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
-	TRIGGER_EMAIL_PYTHON="$(abspath $(PYTHON))" $(SWIFT) test --skip-build --parallel --num-workers 2
 	Tests/make-run-check.sh
+	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
+	TRIGGER_EMAIL_PYTHON="$(abspath $(PYTHON))" $(SWIFT) test --skip-build
 
 # Installs the Debian packages the build needs, only those missing.
 debian-packages:

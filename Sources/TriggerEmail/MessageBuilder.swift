@@ -59,7 +59,7 @@ struct MessageBuilder: Sendable {
             do {
                 mailboxes += try AddressParser.parseList(text)
             } catch {
-                throw MailDocumentError("Field '\(field)' is invalid: \(error).")
+                throw MailDocumentError("Field '\(field)' holds an invalid email address \"\(error.input)\": \(error.reason).")
             }
         }
         return mailboxes

@@ -1,0 +1,63 @@
+import DocumentStore
+import Foundation
+import TestSupport
+
+/// Runs the `trigger-email` program built for the tests, in a folder of its own.
+struct ProgramRunner {
+    let directory: URL
+    var environment: [String: String]
+
+    init(environment: [String: String] = [:]) throws {
+        directory = try TestEnvironment.makeTemporaryDirectory()
+        self.environment = ["DATABASE_URL": "sqlite:\(directory.appendingPathComponent("mail.db").path)"]
+            .merging(environment) { _, new in new }
+    }
+
+    var databasePath: String { directory.appendingPathComponent("mail.db").path }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var errors: String
+
+        var lines: [String] { output.split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs `trigger-email ARGUMENTS` to its end with `input` on standard input.
+    func run(_ arguments: [String], input: String = "") async throws -> Result {
+        let child = try start(arguments)
+        child.write(input)
+        child.closeInput()
+        let status = try await child.waitForExit(timeout: .seconds(60))
+        return Result(status: status, output: child.standardOutput, errors: child.standardError)
+    }
+
+    /// Starts `trigger-email ARGUMENTS` and leaves it running.
+    func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(
+            executable: TestEnvironment.programPath, arguments: arguments,
+            environment: environment.merging(extra) { _, new in new }, directory: directory)
+    }
+
+    /// Reads a document's fields with the program's `get`.
+    func document(_ id: String) async throws -> JSONValue {
+        let result = try await run(["get", id])
+        guard result.status == 0 else { throw TestEnvironmentError("get \(id) failed: \(result.errors)") }
+        return try JSONValue(parsing: result.output)
+    }
+
+    /// Polls `get` until `delivery.state` is one of `states`.
+    func waitForState(_ id: String, _ states: Set<String>, timeout: Duration = .seconds(30)) async throws -> JSONValue {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            let document = try await self.document(id)
+            if let state = document[path: "data.delivery.state"]?.stringValue, states.contains(state) {
+                return document
+            }
+            guard ContinuousClock.now < deadline else {
+                throw TestEnvironmentError("document \(id) did not reach \(states.sorted()) within \(timeout): \(document.serialized())")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import SMTP
+import Testing
+import TriggerEmail
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("Defaults without any variable")
+    func defaults() throws {
+        let configuration = try Configuration.load(environment: [:])
+
+        #expect(configuration.databaseURL == .sqlite(path: "trigger-email.db"))
+        #expect(configuration.mailCollection == "mail")
+        #expect(configuration.smtp == nil)
+        #expect(configuration.lease == .seconds(60))
+        #expect(configuration.smtpPoolSize == 4)
+        #expect(configuration.ttl == TTLPolicy(unit: .never, value: 1))
+        #expect(configuration.outboxDirectory == "outbox")
+    }
+
+    @Test("SMTP URI with user and SMTP_PASSWORD")
+    func smtpURIWithPassword() throws {
+        let configuration = try Configuration.load(environment: [
+            "SMTP_CONNECTION_URI": "smtps://mailer%40example.com@mail.example.com",
+            "SMTP_PASSWORD": "p@ss:word",
+            "TLS_OPTIONS": #"{"rejectUnauthorized": false, "servername": "mx.example.com"}"#,
+        ])
+        let smtp = try #require(configuration.smtp)
+
+        #expect(smtp.host == "mail.example.com")
+        #expect(smtp.port == 465)
+        #expect(smtp.security == .implicitTLS)
+        #expect(smtp.credentials == Credentials(user: "mailer@example.com", password: "p@ss:word"))
+        #expect(smtp.tls == TLSConfiguration(verifiesCertificate: false, caFile: nil, serverName: "mx.example.com"))
+    }
+
+    @Test("SMTP URI defaults and IPv6 literal")
+    func smtpURIDefaults() throws {
+        let plain = try #require(try Configuration.load(environment: ["SMTP_CONNECTION_URI": "smtp://mail.example.com"]).smtp)
+        #expect(plain.port == 587)
+        #expect(plain.security == .startTLSWhenOffered)
+        #expect(plain.credentials == nil)
+
+        let literal = try #require(try Configuration.load(environment: ["SMTP_CONNECTION_URI": "smtp://[::1]:2525"]).smtp)
+        #expect(literal.host == "::1")
+        #expect(literal.port == 2525)
+        #expect(literal.serverDescription == "[::1]:2525")
+    }
+
+    @Test("Flags override the environment")
+    func flagsOverride() throws {
+        let configuration = try Configuration.load(
+            environment: ["MAIL_COLLECTION": "mail", "LEASE_SECONDS": "60"],
+            flags: ["MAIL_COLLECTION": "outgoing", "LEASE_SECONDS": "5"])
+
+        #expect(configuration.mailCollection == "outgoing")
+        #expect(configuration.lease == .seconds(5))
+    }
+
+    @Test("Bad values fail with the variable and the fix")
+    func badValues() {
+        let cases: [([String: String], String)] = [
+            (["LEASE_SECONDS": "0"], "Invalid LEASE_SECONDS: \"0\" is not a whole number greater than 0."),
+            (["SMTP_POOL_SIZE": "four"], "Invalid SMTP_POOL_SIZE: \"four\" is not a whole number greater than 0."),
+            (["TTL_EXPIRE_TYPE": "decade"], "Invalid TTL_EXPIRE_TYPE: \"decade\" is not one of never, hour, day, week, month, year."),
+            (["DATABASE_URL": "mysql://x"], "Invalid DATABASE_URL: \"mysql://x\" is not a database URL; write sqlite:PATH."),
+            (["DATABASE_URL": "postgres://db/mail"], "Invalid DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:PATH."),
+            (["MAIL_COLLECTION": "mail/outgoing"], "Invalid MAIL_COLLECTION: \"mail/outgoing\" may contain only letters, digits, '-' and '_' (up to 128)."),
+            (["SMTP_CONNECTION_URI": "http://mail.example.com"], "Invalid SMTP_CONNECTION_URI: the scheme \"http\" is not supported; use smtp:// (STARTTLS) or smtps:// (TLS)."),
+            (["SMTP_CONNECTION_URI": "smtp://mailer@mail.example.com"], "Invalid SMTP_PASSWORD: SMTP_CONNECTION_URI names the user mailer but no password is set; set SMTP_PASSWORD."),
+            (["SMTP_CONNECTION_URI": "smtp://mail.example.com:70000"], "Invalid SMTP_CONNECTION_URI: the port 70000 is not between 1 and 65535."),
+            (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"ciphers\": \"x\"}"], "Invalid TLS_OPTIONS: unsupported option ciphers; supported: ca, rejectUnauthorized, servername."),
+            (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"rejectUnauthorized\": \"no\"}"], "Invalid TLS_OPTIONS: rejectUnauthorized must be true or false, not a string."),
+            (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "[]"], "Invalid TLS_OPTIONS: it must be a JSON object such as {\"rejectUnauthorized\": false}."),
+            (["LOG_LEVEL": "loud"], "Invalid LOG_LEVEL: \"loud\" is not one of trace, debug, info, notice, warning, error."),
+        ]
+        for (environment, expected) in cases {
+            #expect(throws: ConfigurationError.self) { try Configuration.load(environment: environment) }
+            do {
+                _ = try Configuration.load(environment: environment)
+            } catch {
+                #expect(error.description == expected)
+            }
+        }
+    }
+
+    @Test("Password in the URI never appears in an error")
+    func passwordRedacted() {
+        do {
+            _ = try Configuration.load(environment: ["SMTP_CONNECTION_URI": "ftp://user:hunter2@mail.example.com"])
+            Issue.record("an ftp URI was accepted")
+        } catch {
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
+}
