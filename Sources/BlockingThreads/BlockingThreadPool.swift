@@ -2,7 +2,7 @@ import Foundation
 
 /// A fixed set of dedicated threads for work that blocks: SQLite calls, socket reads and
 /// writes waited on with `poll`. Swift's cooperative pool has one thread per core, so a single
-/// blocking call there stalls every task behind it; work handed to this pool blocks only its
+/// blocking call there stalls every task behind it. Work handed to this pool blocks only its
 /// own thread.
 ///
 /// With one thread the pool is a serial queue, which is how the SQLite store keeps its

@@ -4,8 +4,8 @@
 ///
 /// A store may be shared by many processes on many machines (PostgreSQL), so every
 /// read-check-write goes through `update` or `claim`, which run the caller's closure inside the
-/// store's transaction while the rows are locked. Nothing here knows the mail schema beyond the
-/// two fields `delivery.state` and `delivery.leaseExpireTime`.
+/// store's transaction while the rows are locked. The only mail fields a store reads are
+/// `delivery.state` and `delivery.leaseExpireTime`.
 public protocol DocumentStore: Sendable {
     /// Adds a document under `id`, or under a new random ID when `id` is `nil`.
     /// Throws `alreadyExists` when the ID is taken.

@@ -184,6 +184,7 @@ struct JSONParser {
     }
 
     private mutating func parseEscape() throws(JSONSyntaxError) -> UnicodeScalar {
+        let backslash = position - 1
         guard position < bytes.count else { throw error("unterminated escape sequence") }
         let byte = bytes[position]
         position += 1
@@ -198,7 +199,7 @@ struct JSONParser {
         case UInt8(ascii: "r"): return "\r"
         case UInt8(ascii: "t"): return "\t"
         case UInt8(ascii: "u"): return try parseUnicodeEscape()
-        default: throw error("invalid escape sequence")
+        default: throw JSONSyntaxError(reason: "invalid escape sequence", offset: backslash)
         }
     }
 

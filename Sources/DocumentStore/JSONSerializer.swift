@@ -65,8 +65,10 @@ extension JSONValue {
     }
 
     /// Writes integers without a fraction (`3`, not `3.0`) so that counters such as `attempts`
-    /// read as JavaScript would print them.
+    /// read as JavaScript would print them. NaN and infinities have no JSON form, so they are
+    /// written as `null`, as `JSON.stringify` does.
     public static func formatNumber(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
             return String(Int64(value))
         }

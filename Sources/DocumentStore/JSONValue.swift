@@ -44,7 +44,7 @@ extension JSONValue {
         return false
     }
 
-    /// The JSON type's name as a person would say it, for error messages ("a string").
+    /// The JSON type's name in words, for error messages ("a string").
     public var typeDescription: String {
         switch self {
         case .null: "null"

@@ -3,7 +3,7 @@ import Foundation
 /// A moment in UTC with millisecond precision, written as RFC 3339 text such as
 /// `2026-12-04T19:21:41.123Z`.
 ///
-/// That text has a fixed width, so timestamps compare correctly as strings too; the stores rely
+/// That text has a fixed width, so timestamps compare correctly as strings too. The stores rely
 /// on it to find expired leases with a string comparison inside SQL.
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var millisecondsSince1970: Int64
@@ -90,7 +90,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
             let second = number(2)
         else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard (1...12).contains(month), (1...daysInMonth(month, year: year)).contains(day), hour < 24, minute < 60,
+            second < 61
+        else { return nil }
 
         var milliseconds = 0
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
@@ -111,7 +113,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         } else if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
             let sign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
             position += 1
-            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2) else { return nil }
+            guard let offsetHours = number(2), expect(":"), let offsetMinutes = number(2), offsetHours < 24,
+                offsetMinutes < 60
+            else { return nil }
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else {
             return nil
@@ -127,6 +131,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         parts.tm_sec = Int32(second)
         let seconds = Int64(timegm(&parts)) - Int64(offsetSeconds)
         self.millisecondsSince1970 = seconds * 1000 + Int64(milliseconds)
+    }
+}
+
+/// The number of days in `month` (1 to 12) of `year` in the proleptic Gregorian calendar.
+private func daysInMonth(_ month: Int, year: Int) -> Int {
+    switch month {
+    case 2:
+        let isLeapYear = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        return isLeapYear ? 29 : 28
+    case 4, 6, 9, 11:
+        return 30
+    default:
+        return 31
     }
 }
 

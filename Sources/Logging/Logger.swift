@@ -103,7 +103,7 @@ public struct LogRecord: Sendable {
     public var time: Date
 }
 
-/// Where log events go. Implementations must be safe to call from any thread.
+/// A destination for log events. Implementations must be safe to call from any thread.
 public protocol LogHandler: Sendable {
     func write(_ record: LogRecord)
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Writes each event as one line to standard error:
 /// `2026-12-04T19:21:41.123Z info processor: delivered mail.id=abc smtp.reply="250 OK"`.
 ///
-/// Metadata keys are sorted so that lines of the same event look alike; a value with spaces,
+/// Metadata keys are sorted so that lines of the same event look alike. A value with spaces,
 /// quotes or line breaks is quoted and escaped, so one event always stays on one line.
 public struct StreamLogHandler: LogHandler {
     private let lock = NSLock()

@@ -81,7 +81,8 @@ public enum AddressParser {
         }
         guard !inQuotes else { throw AddressError(input: text, reason: "a quote is not closed") }
         items.append(current)
-        return items.filter { !$0.trimmingWhitespace().isEmpty }
+        // Trimmed here so that an error quotes the item without the space after its comma.
+        return items.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     private static func lastUnquotedAngleBracket(in text: String) -> String.Index? {
@@ -168,6 +169,14 @@ public enum AddressParser {
         if domain.first == "[" {
             guard domain.last == "]", domain.count > 2 else {
                 throw AddressError(input: input, reason: "the address literal is not closed with ]")
+            }
+            // RFC 5322 `dtext`: printable ASCII other than `[`, `]` and `\`. A space, CR or LF
+            // here would end the address in a header field or in RCPT TO.
+            let isValidLiteral = domain.dropFirst().dropLast().utf8.allSatisfy { byte in
+                byte >= 33 && byte <= 126 && byte != UInt8(ascii: "[") && byte != UInt8(ascii: "]") && byte != UInt8(ascii: "\\")
+            }
+            guard isValidLiteral else {
+                throw AddressError(input: input, reason: "the address literal may contain only printable ASCII characters other than [, ] and \\")
             }
             return
         }

@@ -6,7 +6,7 @@ enum EncodedWord {
     static let maxLength = 75
 
     /// Encodes `text` as encoded-words. The first word fits in `firstLineSpace` characters when
-    /// possible; each word carries whole UTF-8 characters, so no decoder sees half a character.
+    /// possible; each word carries whole UTF-8 characters, so no decoder receives half a character.
     static func encode(_ text: String, firstLineSpace: Int) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []

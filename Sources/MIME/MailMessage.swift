@@ -1,4 +1,4 @@
-/// What an email says, before it is turned into bytes: the addresses, the subject, the bodies
+/// The content of an email before it is turned into bytes: the addresses, the subject, the bodies
 /// and any extra header fields.
 public struct MailMessage: Sendable, Equatable {
     public var from: Mailbox

@@ -28,7 +28,7 @@ public final class SMTPClient: Sendable {
         threads.shutDown()
     }
 
-    /// Delivers one message and reports what the server said for each recipient.
+    /// Delivers one message and reports the server's reply for each recipient.
     ///
     /// Throws `SMTPError` when a step fails and `NoRecipientAcceptedError` when the server
     /// rejects every recipient.

@@ -1,7 +1,8 @@
 /// A failed SMTP delivery: the step that failed, the server's reply when there was one, and
 /// what that means for the message.
 ///
-/// Reads as one sentence: `RCPT TO <a@example.org> rejected: 550 5.1.1 no such user`.
+/// Reads as one sentence:
+/// `RCPT TO:<a@example.org> rejected by mx.example.org:25: 550 5.1.1 no such user.`
 public struct SMTPError: Error, CustomStringConvertible, Sendable {
     /// The phase of the session that failed.
     public enum Step: String, Sendable {
@@ -23,7 +24,7 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
     /// The command that got the failing reply, in its log form (no secrets).
     public var command: SMTPCommand?
     public var reply: SMTPReply?
-    /// What went wrong, when there is no reply or the reply alone does not say it.
+    /// A description of the failure, when there is no reply or the reply alone does not explain it.
     public var detail: String?
     /// Whether the server may have accepted the message before the failure, so sending it again
     /// could deliver it twice.

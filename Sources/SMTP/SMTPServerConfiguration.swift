@@ -1,4 +1,4 @@
-/// Where and how to reach the SMTP server, read from `SMTP_CONNECTION_URI`, `SMTP_PASSWORD`
+/// The SMTP server's address and connection settings, read from `SMTP_CONNECTION_URI`, `SMTP_PASSWORD`
 /// and `TLS_OPTIONS`.
 public struct SMTPServerConfiguration: Sendable, Equatable {
     public enum Security: Sendable, Equatable {
@@ -50,7 +50,7 @@ public struct Credentials: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(user) (password redacted)" }
 }
 
-/// How the client checks the server's certificate.
+/// The client's checks of the server's certificate.
 public struct TLSConfiguration: Sendable, Equatable {
     /// Whether the certificate chain and host name are checked. Turning this off lets anyone
     /// between the client and the server read the mail and the password.

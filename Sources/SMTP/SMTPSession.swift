@@ -29,7 +29,7 @@ final class SMTPSession {
 
     // MARK: - Opening
 
-    /// Connects, reads the greeting, says EHLO, upgrades to TLS and authenticates as configured.
+    /// Connects, reads the greeting, sends EHLO, upgrades to TLS and authenticates as configured.
     func open() throws(SMTPError) {
         let timeouts = configuration.timeouts
         let socket: SMTPSocket
@@ -203,7 +203,7 @@ final class SMTPSession {
 
     /// Sends the message with dot-stuffing (RFC 5321 section 4.5.2) and the final `.`, then
     /// reads the reply. Once the data is on its way the server may deliver it even if the reply
-    /// never arrives, so every failure from here on says the message may have been delivered.
+    /// never arrives, so every failure from here on states that the message may have been delivered.
     private func transmit(_ message: [UInt8]) throws(SMTPError) -> SMTPReply {
         guard let socket else { throw SMTPError(step: .messageData, server: server, detail: "not connected") }
         let deadline = Deadline(after: configuration.timeouts.data)
@@ -307,7 +307,7 @@ final class SMTPSession {
     }
 }
 
-/// What to send: the envelope and the message bytes.
+/// A message to send: the envelope and the message bytes.
 public struct SMTPEnvelope: Sendable {
     public var sender: String
     public var recipients: [String]
@@ -321,7 +321,7 @@ public struct SMTPEnvelope: Sendable {
     }
 }
 
-/// The server's answer per recipient, and its last reply.
+/// The server's reply per recipient, and its last reply.
 public struct SMTPDeliveryReport: Sendable, Equatable {
     /// Recipients the server accepted (2xx to RCPT TO).
     public var accepted: [String] = []

@@ -33,7 +33,7 @@ final class SMTPSocket {
 
     // MARK: - Connect
 
-    /// Resolves `host` and connects to the first address that answers within `timeout`.
+    /// Resolves `host` and connects to the first address that accepts within `timeout`.
     static func connect(host: String, port: Int, timeout: Duration) throws -> SMTPSocket {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -132,7 +132,8 @@ final class SMTPSocket {
         }
     }
 
-    /// Waits as OpenSSL asks after a call that did not complete, or throws what went wrong.
+    /// Waits for the readiness OpenSSL requests after a call that did not complete, or throws
+    /// the failure.
     private func waitForTLS(result: Int32, deadline: Deadline, what: String, failure: () -> String) throws {
         let error = SSL_get_error(tls, result)
         switch error {

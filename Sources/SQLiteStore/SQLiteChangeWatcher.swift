@@ -18,7 +18,10 @@ final class SQLiteChangeWatcher: @unchecked Sendable {
         self.connection = try SQLiteConnection(path: path, busyTimeout: .seconds(1))
         self.notifier = notifier
 
-        let thread = Thread { [self] in self.watch() }
+        // The first version is read before the store is returned, so a commit that lands before
+        // the thread's first poll still counts as a change.
+        let initialVersion = readDataVersion()
+        let thread = Thread { [self] in self.watch(from: initialVersion) }
         thread.name = "sqlite-watcher"
         thread.start()
     }
@@ -27,8 +30,8 @@ final class SQLiteChangeWatcher: @unchecked Sendable {
         stopped.set()
     }
 
-    private func watch() {
-        var lastVersion = readDataVersion()
+    private func watch(from initialVersion: Int64?) {
+        var lastVersion = initialVersion
         while !stopped.isSet {
             usleep(Self.pollInterval)
             let version = readDataVersion()

@@ -45,8 +45,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     private static func configure(_ connection: SQLiteConnection) throws {
         try connection.execute("PRAGMA journal_mode = WAL")
-        // In WAL mode NORMAL loses no committed transaction on a process crash; only a power
-        // loss can undo the last transactions, which a later attempt then repeats.
+        // In WAL mode, NORMAL loses no committed transaction when a process crashes. A power
+        // loss can undo the last transactions, and a later attempt then repeats them.
         try connection.execute("PRAGMA synchronous = NORMAL")
         try migrate(connection)
     }
@@ -124,7 +124,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         let count = inserted.int64(at: 0)
         inserted.reset()
         guard count == 1 else {
-            throw DocumentStoreError(.alreadyExists, "A document with ID \(id) already exists in \(collection); choose another ID or use set to replace it.")
+            throw DocumentStoreError(.alreadyExists, "A document with ID \(id) already exists in \(collection); choose another ID.")
         }
         return Document(id: id, collection: collection, createTime: now, updateTime: now, data: data)
     }
@@ -310,7 +310,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             do {
                 data = try JSONValue(parsing: statement.bytes(at: 2)).objectValue ?? [:]
             } catch {
-                throw DocumentStoreError(.storage, "Document \(id) in \(collection) holds invalid JSON: \(error)")
+                throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
             }
             let document = Document(
                 id: id, collection: collection,

@@ -61,7 +61,7 @@ public struct Configuration: Sendable {
         ("DEFAULT_FROM", "sender when a document has no from"),
         ("DEFAULT_REPLY_TO", "Reply-To when a document has no replyTo"),
         ("USERS_COLLECTION", "collection where toUids/ccUids/bccUids are looked up (field email)"),
-        ("TEMPLATES_COLLECTION", "collection of templates"),
+        ("TEMPLATES_COLLECTION", "collection of templates (this version does not render templates yet)"),
         ("TTL_EXPIRE_TYPE", "never, hour, day, week, month or year: sets delivery.expireAt (default never)"),
         ("TTL_EXPIRE_VALUE", "how many TTL_EXPIRE_TYPE units (default 1)"),
         ("LEASE_SECONDS", "seconds an attempt may stay PROCESSING before it counts as failed (default 60)"),
@@ -72,7 +72,12 @@ public struct Configuration: Sendable {
 
     /// Loads the configuration from `environment`, with `flags` (variable name to value, from
     /// the command line) taking precedence. Throws for the first value that cannot be used.
-    public static func load(environment: [String: String], flags: [String: String] = [:]) throws(ConfigurationError) -> Configuration {
+    ///
+    /// Commands that only read or write documents pass `readsSMTPSettings: false`, so that an
+    /// SMTP setting they do not use cannot stop them; `smtp` is then `nil`.
+    public static func load(
+        environment: [String: String], flags: [String: String] = [:], readsSMTPSettings: Bool = true
+    ) throws(ConfigurationError) -> Configuration {
         let settings = environment.merging(flags) { _, flag in flag }
         func value(_ name: String) -> String? {
             guard let text = settings[name], !text.isEmpty else { return nil }
@@ -113,6 +118,7 @@ public struct Configuration: Sendable {
             configuration.logLevel = level.lowercased()
         }
 
+        guard readsSMTPSettings else { return configuration }
         if let uri = value(SMTPConnectionURI.variable) {
             configuration.smtp = try smtpConfiguration(uri: uri, password: value("SMTP_PASSWORD"), tlsOptions: value(TLSOptions.variable))
         } else if value(TLSOptions.variable) != nil {

@@ -2,8 +2,8 @@ import DocumentStore
 
 /// The transitions of the `delivery` field, as pure functions of the document's fields and the
 /// time. Each returns the new fields, or `nil` when the document is no longer in a state that
-/// allows the transition; the store applies them inside its transaction, so a check and its write
-/// are atomic.
+/// allows the transition. The store applies them inside its transaction, so a check and its
+/// write are atomic.
 ///
 /// ```
 /// (new) → PENDING → PROCESSING → SUCCESS | ERROR
@@ -62,12 +62,28 @@ public enum DeliveryRecord {
         }
     }
 
-    /// Ends an attempt as `ERROR` with `message`.
+    /// Ends an attempt as `ERROR` with `message`. The `info` of an earlier successful attempt is
+    /// removed, because it no longer describes the document's last delivery.
     public static func fail(_ fields: JSONObject, attempt: Int, message: String, at now: Timestamp, ttl: TTLPolicy) -> JSONObject? {
         finish(fields, attempt: attempt, at: now, ttl: ttl) { delivery in
             delivery["state"] = .string(DeliveryState.error.rawValue)
             delivery["error"] = .string(message)
+            delivery.removeValue(forKey: "info")
         }
+    }
+
+    /// Extends the lease of an attempt that is still running to `now + lease`. Returns `nil` when
+    /// the document no longer belongs to that attempt.
+    public static func renewLease(_ fields: JSONObject, attempt: Int, at now: Timestamp, lease: Duration) -> JSONObject? {
+        guard var delivery = fields["delivery"]?.objectValue,
+            delivery["state"]?.stringValue == DeliveryState.processing.rawValue,
+            Int(attempts(delivery)) == attempt
+        else { return nil }
+
+        delivery["leaseExpireTime"] = .string(now.adding(lease).description)
+        var updated = fields
+        updated["delivery"] = .object(delivery)
+        return updated
     }
 
     /// Ends an attempt whose lease has run out as `ERROR`. Returns `nil` unless the document is
@@ -94,7 +110,7 @@ public enum DeliveryRecord {
         return updated
     }
 
-    /// The attempt number a claimed document carries, which identifies the attempt when its
+    /// Returns the attempt number of a claimed document, which identifies the attempt when its
     /// outcome is written.
     public static func attempt(of fields: JSONObject) -> Int {
         Int(attempts(fields["delivery"]?.objectValue ?? [:]))

@@ -1,5 +1,5 @@
-/// A mail document that cannot be sent as it is. The message names the field and says what to
-/// change; it becomes `delivery.error`.
+/// A mail document that cannot be sent as it is. The message names the field and what to
+/// change, and becomes `delivery.error`.
 public struct MailDocumentError: Error, CustomStringConvertible, Equatable {
     public var message: String
 

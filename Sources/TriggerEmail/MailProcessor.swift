@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import MIME
 
-/// The delivery loop: claims ready documents from the mail collection, sends each one, and
-/// records the outcome; beside it, a sweep ends attempts whose lease has expired.
+/// The delivery loop. It claims ready documents from the mail collection, sends each one and
+/// records the outcome. Beside it, a sweep ends attempts whose lease has expired.
 ///
 /// Any number of processors, in one process or many, may share a store: claims and outcome
 /// writes go through the store's transactions, so each attempt belongs to exactly one of them.
@@ -114,18 +114,20 @@ public final class MailProcessor: Sendable {
 
     // MARK: - Delivering
 
-    /// Sends one claimed document and records the outcome. Never throws: every failure ends the
-    /// attempt as `ERROR` with a message saying what went wrong.
+    /// Sends one claimed document and records the outcome. It does not throw, because every
+    /// failure ends the attempt as `ERROR` with the error's description.
     func deliver(_ document: Document) async {
         let attempt = DeliveryRecord.attempt(of: document.data)
         var metadata: Logger.Metadata = ["mail.id": document.id, "mail.attempt": String(attempt)]
 
+        let renewal = Task { await self.renewLease(of: document.id, attempt: attempt) }
         let outcome: Result<DeliveryInfo, any Error>
         do {
             outcome = .success(try await send(document))
         } catch {
             outcome = .failure(error)
         }
+        renewal.cancel()
 
         // Free the slot before the final write: the write wakes the claim loop, which must
         // already see the room.
@@ -138,17 +140,39 @@ public final class MailProcessor: Sendable {
             metadata["mail.message_id"] = info.messageID
             metadata["smtp.response"] = info.response
             metadata["mail.accepted"] = String(info.accepted.count)
-            await record(document, endedAt: end, metadata: metadata) { fields in
+            let recorded = await record(document, endedAt: end, metadata: metadata) { fields in
                 DeliveryRecord.succeed(fields, attempt: attempt, info: info, at: end, ttl: ttl)
             }
-            logger.info("delivered", metadata)
+            if recorded { logger.info("delivered", metadata) }
         case .failure(let error):
+            metadata["error"] = String(describing: error)
             let message = String(describing: error)
-            metadata["error"] = message
-            await record(document, endedAt: end, metadata: metadata) { fields in
+            let recorded = await record(document, endedAt: end, metadata: metadata) { fields in
                 DeliveryRecord.fail(fields, attempt: attempt, message: message, at: end, ttl: ttl)
             }
-            logger.warning("delivery failed", metadata)
+            if recorded { logger.warning("delivery failed", metadata) }
+        }
+    }
+
+    /// Keeps extending the lease while the attempt runs, every third of the lease, so that only
+    /// an attempt whose process died or stopped renewing reaches the lease sweep. A live attempt
+    /// therefore never sees its document handed to another attempt.
+    private func renewLease(of id: String, attempt: Int) async {
+        let lease = settings.lease
+        while true {
+            do {
+                try await Task.sleep(for: lease / 3)
+            } catch {
+                return
+            }
+            let now = now()
+            do {
+                _ = try await store.update(id, in: settings.mailCollection) { current in
+                    DeliveryRecord.renewLease(current.data, attempt: attempt, at: now, lease: lease)
+                }
+            } catch {
+                logger.error("lease renewal failed", ["mail.id": id, "mail.attempt": String(attempt), "error": "\(error)"])
+            }
         }
     }
 
@@ -168,25 +192,30 @@ public final class MailProcessor: Sendable {
             pending: report.pending, response: report.response)
     }
 
-    /// Writes an outcome. If the store fails, the attempt stays `PROCESSING` and the lease sweep
-    /// ends it later, so the document is never left claimed for good.
+    /// Writes an outcome and returns whether it was written. If the store fails, the attempt
+    /// stays `PROCESSING` and the lease sweep ends it later, so the document is never left claimed
+    /// for good.
     private func record(
         _ document: Document, endedAt end: Timestamp, metadata: Logger.Metadata,
         _ change: @escaping @Sendable (JSONObject) -> JSONObject?
-    ) async {
+    ) async -> Bool {
         do {
             let updated = try await store.update(document.id, in: settings.mailCollection) { current in
                 change(current.data)
             }
             let recordedEnd = updated?.data["delivery"]?[path: "endTime"]?.stringValue
-            if recordedEnd != end.description {
-                // A user wrote RETRY, or deleted the document, while this attempt ran.
+            guard recordedEnd == end.description else {
+                // The document was deleted, or someone else changed its delivery state, while
+                // this attempt ran.
                 logger.notice("outcome not recorded because the document changed meanwhile", metadata)
+                return false
             }
+            return true
         } catch {
             var failure = metadata
             failure["store.error"] = "\(error)"
             logger.error("recording the outcome failed", failure)
+            return false
         }
     }
 

@@ -63,7 +63,7 @@ public struct MailQueue: Sendable {
     }
 }
 
-/// What `MailQueue.retry` did.
+/// The result of `MailQueue.retry`.
 public enum RetryOutcome: Sendable, Equatable {
     /// The document is now `RETRY` and will be sent again.
     case retrying

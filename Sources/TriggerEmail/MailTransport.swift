@@ -1,9 +1,10 @@
 import MIME
 
-/// Where composed messages go: an SMTP server, or the outbox folder when none is configured.
+/// The destination of composed messages: an SMTP server, or the outbox folder when none is
+/// configured.
 public protocol MailTransport: Sendable {
-    /// Hands the message over and reports what became of each recipient. Throws when nobody got
-    /// it; the error's description becomes `delivery.error`.
+    /// Hands the message over and reports what became of each recipient. Throws when no
+    /// recipient got it, and the error's description becomes `delivery.error`.
     func deliver(_ message: ComposedMessage, documentID: String) async throws -> TransportReport
 
     /// A line for the start-up log: where messages go.

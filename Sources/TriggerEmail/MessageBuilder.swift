@@ -48,7 +48,7 @@ struct MessageBuilder: Sendable {
     private func parseMailbox(_ text: String, field: String) throws(MailDocumentError) -> Mailbox {
         let list = try parseList([text], field: field)
         guard list.count == 1 else {
-            throw MailDocumentError("Field '\(field)' must hold exactly one address, but it holds \(list.count).")
+            throw MailDocumentError("Field '\(field)' must contain exactly one address, but it contains \(list.count).")
         }
         return list[0]
     }

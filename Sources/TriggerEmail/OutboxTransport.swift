@@ -3,7 +3,7 @@ import Foundation
 import MIME
 
 /// Writes each message to `DIRECTORY/ID.eml` instead of sending it, for trying the service out
-/// without an SMTP server. `delivery.info.response` says the message was not sent.
+/// without an SMTP server. `delivery.info.response` states that the message was not sent.
 public final class OutboxTransport: MailTransport {
     public let directory: String
     // File writes block, so they run on a thread of their own.

@@ -57,7 +57,7 @@ enum SMTPConnectionURI {
             password: components.password)
     }
 
-    /// The URI with any password replaced, safe to print in an error.
+    /// Returns the URI with any password replaced, safe to print in an error.
     static func redacted(_ text: String) -> String {
         guard var components = URLComponents(string: text), components.password != nil else { return text }
         components.password = "redacted"

@@ -17,7 +17,7 @@ public struct TTLPolicy: Sendable, Equatable {
         self.value = value
     }
 
-    /// The `expireAt` for an attempt that ended at `end`, or `nil` when documents never expire.
+    /// Returns the `expireAt` for an attempt that ended at `end`, or `nil` when documents never expire.
     /// Months and years follow the calendar in UTC, so one month after 31 January is 28 or 29
     /// February.
     public func expireAt(after end: Timestamp) -> Timestamp? {

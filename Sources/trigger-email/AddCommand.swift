@@ -81,7 +81,7 @@ enum AddCommand {
             }
         }
         guard !documents.isEmpty else {
-            throw CommandError("The input holds no document; give a JSON object in FILE or on standard input.")
+            throw CommandError("The input contains no document; give a JSON object in FILE or on standard input.")
         }
         return documents
     }

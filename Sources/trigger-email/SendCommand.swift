@@ -44,6 +44,9 @@ enum SendCommand {
         }
 
         let configuration = try Settings.configuration(arguments)
+        guard fields["from"] != nil || configuration.defaultFrom != nil else {
+            throw UsageError("No sender: pass --from ADDRESS or set DEFAULT_FROM.")
+        }
         let store = try await Settings.openStore(configuration)
         let queue = MailQueue(store: store, mailCollection: configuration.mailCollection)
 

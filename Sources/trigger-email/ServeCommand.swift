@@ -16,7 +16,7 @@ enum ServeCommand {
             guard arguments.positional.isEmpty else {
                 throw UsageError("\(name) takes no arguments, but got \(arguments.positional.joined(separator: " ")).")
             }
-            return try await serve(Settings.configuration(arguments))
+            return try await serve(Settings.configuration(arguments, readsSMTPSettings: true))
         }
     }
 

@@ -13,15 +13,17 @@ enum Settings {
         variable.lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
-    /// Loads the configuration from the environment and the flags given in `arguments`.
-    static func configuration(_ arguments: Arguments) throws -> Configuration {
+    /// Loads the configuration from the environment and the flags given in `arguments`; only
+    /// `serve` and `worker` need the SMTP settings.
+    static func configuration(_ arguments: Arguments, readsSMTPSettings: Bool = false) throws -> Configuration {
         var flags: [String: String] = [:]
         for (name, _) in Configuration.variables {
             if let value = arguments.value(flagName(for: name)) {
                 flags[name] = value
             }
         }
-        return try Configuration.load(environment: ProcessInfo.processInfo.environment, flags: flags)
+        return try Configuration.load(
+            environment: ProcessInfo.processInfo.environment, flags: flags, readsSMTPSettings: readsSMTPSettings)
     }
 
     static func logger(_ configuration: Configuration, label: String) -> Logger {

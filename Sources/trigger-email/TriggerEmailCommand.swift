@@ -25,10 +25,14 @@ enum TriggerEmailCommand {
         guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
             if arguments.count > 1, let command = commands.first(where: { $0.name == arguments[1] }) {
                 print(help(for: command))
+            } else if arguments.isEmpty {
+                // No command is a usage mistake: the help goes to standard error, with status 2.
+                FileHandle.standardError.write(Data((generalHelp + "\n").utf8))
+                return 2
             } else {
                 print(generalHelp)
             }
-            return arguments.isEmpty ? 2 : 0
+            return 0
         }
 
         guard let command = commands.first(where: { $0.name == name }) else {

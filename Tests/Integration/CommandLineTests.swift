@@ -31,7 +31,7 @@ struct CommandLineTests {
         #expect(custom.output == "order-1042\n")
         let duplicate = try await program.run(["add", "--id", "order-1042"], input: Self.message)
         #expect(duplicate.status == 1)
-        #expect(duplicate.errors == "trigger-email: error: A document with ID order-1042 already exists in mail; choose another ID or use set to replace it.\n")
+        #expect(duplicate.errors == "trigger-email: error: A document with ID order-1042 already exists in mail; choose another ID.\n")
 
         #expect(try await program.run(["list", "--count"]).output == "5\n")
         #expect(try await program.run(["list", "--count", "--state", "pending"]).output == "5\n")
@@ -77,6 +77,15 @@ struct CommandLineTests {
         let badLease = try await ProgramRunner(environment: ["LEASE_SECONDS": "0"]).run(["list"])
         #expect(badLease.status == 1)
         #expect(badLease.errors == "trigger-email: error: Invalid LEASE_SECONDS: \"0\" is not a whole number greater than 0.\n")
+
+        let sendWithoutSender = try await program.run(["send", "--to", "a@example.org", "--subject", "S", "--text", "T"])
+        #expect(sendWithoutSender.status == 2)
+        #expect(sendWithoutSender.errors == "trigger-email: error: No sender: pass --from ADDRESS or set DEFAULT_FROM. Run trigger-email send --help for its usage.\n")
+
+        let noCommand = try await program.run([])
+        #expect(noCommand.status == 2)
+        #expect(noCommand.output.isEmpty)
+        #expect(noCommand.errors.hasPrefix("trigger-email: turns JSON mail documents"))
 
         let sendWithoutBody = try await program.run(["send", "--to", "a@example.org", "--subject", "S"])
         #expect(sendWithoutBody.status == 2)

@@ -155,6 +155,38 @@ struct DeliveryLifecycleTests {
         await harness.stop()
     }
 
+    @Test("Live attempt renews its lease past expiry")
+    func liveAttemptRenewsLease() async throws {
+        let server = try await SMTPTestServer.start(.init(dataDelay: 3))
+        let settings = MailProcessor.Settings(lease: .seconds(1), sweepInterval: .milliseconds(200))
+        let harness = try await DeliveryHarness.sending(to: server, settings: settings)
+
+        let id = try await harness.add(Self.validMessage)
+        let delivery = try #require(try await harness.waitForState(id)["delivery"])
+
+        #expect(delivery[path: "state"] == "SUCCESS")
+        #expect(delivery[path: "attempts"] == 1)
+        #expect(delivery[path: "error"] == .null)
+        #expect(!harness.logs.records.contains { $0.message == "lease expired" })
+        #expect(try server.receivedMessages().count == 1)
+        await harness.stop()
+    }
+
+    @Test("Failed retry removes the earlier info")
+    func failedRetryRemovesInfo() async throws {
+        let server = try await SMTPTestServer.start(.init(rejectRecipients: ["nobody"]))
+        let harness = try await DeliveryHarness.sending(to: server)
+
+        let id = try await harness.add(Self.validMessage)
+        #expect(try await harness.waitForState(id)["delivery"]?[path: "info.accepted"]?.strings == ["a@example.org"])
+        _ = try await harness.store.merge(["to": "nobody@example.org", "delivery": ["state": "RETRY"]], id: id, in: "mail")
+
+        let delivery = try #require(try await harness.waitForState(id, ["ERROR"])["delivery"])
+        #expect(delivery[path: "attempts"] == 2)
+        #expect(delivery[path: "info"] == nil)
+        await harness.stop()
+    }
+
     @Test("Lease sweep ends an expired PROCESSING document")
     func leaseSweepExpiresAttempt() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()

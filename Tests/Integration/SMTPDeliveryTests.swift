@@ -114,6 +114,7 @@ struct SMTPDeliveryTests {
         let received = try #require(try await server.waitForMessages(1).first)
         #expect(received[path: "tls"] == true)
         #expect(received[path: "auth_user"] == "mailer")
+        #expect(server.log.contains("AUTH PLAIN accepted for user 'mailer'"))
         #expect(harness.logs.records.allSatisfy { !"\($0.metadata)".contains("s3cret") })
         await harness.stop()
     }
@@ -131,6 +132,51 @@ struct SMTPDeliveryTests {
         let received = try #require(try await server.waitForMessages(1).first)
         #expect(received[path: "tls"] == true)
         #expect(received[path: "auth_user"] == "mailer")
+        await harness.stop()
+    }
+
+    @Test("AUTH LOGIN when the server offers only LOGIN")
+    func loginMechanism() async throws {
+        let server = try await SMTPTestServer.start(
+            .init(tls: .starttls, users: ["mailer:s3cret"], requireAuthentication: true, authMechanisms: ["LOGIN"]))
+        let harness = try await DeliveryHarness.sending(to: server, credentials: Credentials(user: "mailer", password: "s3cret"))
+
+        let id = try await harness.add(["to": "a@example.org", "from": "shop@example.com", "message": ["subject": "LOGIN", "text": "Hi"]])
+
+        #expect(try await harness.waitForState(id)["delivery"]?[path: "state"] == "SUCCESS")
+        #expect(try await server.waitForMessages(1).first?[path: "auth_user"] == "mailer")
+        #expect(server.log.contains("AUTH LOGIN accepted for user 'mailer'"))
+        await harness.stop()
+    }
+
+    @Test("AUTH LOGIN with a wrong password quotes the 535 reply")
+    func loginMechanismWrongPassword() async throws {
+        let server = try await SMTPTestServer.start(
+            .init(tls: .starttls, users: ["mailer:s3cret"], requireAuthentication: true, authMechanisms: ["LOGIN"]))
+        let harness = try await DeliveryHarness.sending(to: server, credentials: Credentials(user: "mailer", password: "wrong"))
+
+        let id = try await harness.add(["to": "a@example.org", "from": "shop@example.com", "message": ["subject": "LOGIN", "text": "Hi"]])
+
+        let delivery = try #require(try await harness.waitForState(id)["delivery"])
+        #expect(delivery[path: "error"] == .string("AUTH LOGIN rejected by 127.0.0.1:\(server.port): 535 5.7.8 Authentication credentials invalid (check the user in SMTP_CONNECTION_URI and SMTP_PASSWORD)."))
+        await harness.stop()
+    }
+
+    @Test("Slow reply to the message data times out and says it may be delivered")
+    func dataTimeout() async throws {
+        let server = try await SMTPTestServer.start(.init(dataDelay: 10))
+        var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: server.port, security: .startTLSWhenOffered)
+        configuration.timeouts.data = .seconds(1)
+        let harness = try await DeliveryHarness(transport: { [configuration] logger in
+            SMTPTransport(client: try SMTPClient(configuration: configuration, maxConnections: 1, logger: logger))
+        })
+
+        let id = try await harness.add(["to": "a@example.org", "from": "shop@example.com", "message": ["subject": "Slow", "text": "Hi"]])
+
+        let delivery = try #require(try await harness.waitForState(id)["delivery"])
+        #expect(delivery[path: "state"] == "ERROR")
+        #expect(delivery[path: "error"] == .string(
+            "message data failed at 127.0.0.1:\(server.port): timed out waiting for the reply to the message data. The message may have been delivered, so it was not sent again; check the recipient's mailbox before retrying."))
         await harness.stop()
     }
 

@@ -12,6 +12,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         /// `USER:PASSWORD` pairs accepted by AUTH PLAIN and LOGIN.
         public var users: [String] = []
         public var requireAuthentication = false
+        /// The AUTH mechanisms offered; empty offers PLAIN and LOGIN.
+        public var authMechanisms: [String] = []
         /// Recipients containing one of these get 550.
         public var rejectRecipients: [String] = []
         /// Recipients containing one of these get 450.
@@ -22,12 +24,13 @@ public final class SMTPTestServer: @unchecked Sendable {
         public var port: Int = 0
 
         public init(
-            tls: TLSMode = .none, users: [String] = [], requireAuthentication: Bool = false,
+            tls: TLSMode = .none, users: [String] = [], requireAuthentication: Bool = false, authMechanisms: [String] = [],
             rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, port: Int = 0
         ) {
             self.tls = tls
             self.users = users
             self.requireAuthentication = requireAuthentication
+            self.authMechanisms = authMechanisms
             self.rejectRecipients = rejectRecipients
             self.deferRecipients = deferRecipients
             self.dataDelay = dataDelay
@@ -51,6 +54,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         if options.tls != .none { arguments += ["--cert-dir", directory.appendingPathComponent("certs").path] }
         for user in options.users { arguments += ["--auth", user] }
         if options.requireAuthentication { arguments.append("--require-auth") }
+        for mechanism in options.authMechanisms { arguments += ["--auth-mechanism", mechanism] }
         for recipient in options.rejectRecipients { arguments += ["--reject-recipient", recipient] }
         for recipient in options.deferRecipients { arguments += ["--defer-recipient", recipient] }
         if options.dataDelay > 0 { arguments += ["--data-delay", String(options.dataDelay)] }

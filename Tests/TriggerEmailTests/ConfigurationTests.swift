@@ -83,6 +83,16 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("Document commands ignore SMTP settings")
+    func documentCommandsIgnoreSMTP() throws {
+        let environment = ["SMTP_CONNECTION_URI": "smtp://mailer@mail.example.com", "MAIL_COLLECTION": "outgoing"]
+
+        let configuration = try Configuration.load(environment: environment, readsSMTPSettings: false)
+        #expect(configuration.smtp == nil)
+        #expect(configuration.mailCollection == "outgoing")
+        #expect(throws: ConfigurationError.self) { try Configuration.load(environment: environment) }
+    }
+
     @Test("Password in the URI never appears in an error")
     func passwordRedacted() {
         do {

@@ -65,6 +65,28 @@ struct DeliveryRecordTests {
         #expect(failed["delivery"]?[path: "expireAt"] == "2026-12-06T19:21:41.123Z")
     }
 
+    @Test("Lease renewal only for the running attempt")
+    func leaseRenewal() throws {
+        let processing = try #require(DeliveryRecord.claim([:], at: start, lease: .seconds(60)))
+        let later = start.adding(milliseconds: 20_000)
+
+        let renewed = try #require(DeliveryRecord.renewLease(processing, attempt: 1, at: later, lease: .seconds(60)))
+        #expect(renewed["delivery"]?[path: "leaseExpireTime"] == "2026-12-04T19:23:01.123Z")
+        #expect(DeliveryRecord.renewLease(processing, attempt: 2, at: later, lease: .seconds(60)) == nil)
+
+        let done = try #require(DeliveryRecord.succeed(processing, attempt: 1, info: info, at: later, ttl: TTLPolicy()))
+        #expect(DeliveryRecord.renewLease(done, attempt: 1, at: later, lease: .seconds(60)) == nil)
+    }
+
+    @Test("Failure removes the info of an earlier success")
+    func failureRemovesInfo() throws {
+        var fields = try #require(DeliveryRecord.claim([:], at: start, lease: .seconds(60)))
+        fields["delivery"] = fields["delivery"]?.applyingMergePatch(["info": ["messageId": "<old@example.com>"]])
+
+        let failed = try #require(DeliveryRecord.fail(fields, attempt: 1, message: "boom", at: start, ttl: TTLPolicy()))
+        #expect(failed["delivery"]?[path: "info"] == nil)
+    }
+
     @Test("Outcome of another attempt is not written")
     func staleOutcomeIgnored() throws {
         let processing = try #require(DeliveryRecord.claim([:], at: start, lease: .seconds(60)))

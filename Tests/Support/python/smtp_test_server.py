@@ -161,6 +161,11 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "--require-auth", action="store_true",
         help="reply 530 to MAIL, RCPT, DATA, VRFY and HELP until AUTH succeeds",
     )
+    parser.add_argument(
+        "--auth-mechanism", action="append", default=[], choices=["PLAIN", "LOGIN"],
+        metavar="NAME",
+        help="offer only this AUTH mechanism, PLAIN or LOGIN (repeatable; default: both)",
+    )
 
     parser.add_argument(
         "--reject-recipient", metavar="SUBSTRING", action="append", default=[],
@@ -654,6 +659,16 @@ def watch_standard_input(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -
     threading.Thread(target=read_until_end_of_file, name="stdin-watch", daemon=True).start()
 
 
+def excluded_mechanisms(arguments: argparse.Namespace) -> list[str]:
+    """Return the AUTH mechanisms to hide: all without --auth, else those not in --auth-mechanism."""
+    if not arguments.auth:
+        return ["PLAIN", "LOGIN"]
+    if not arguments.auth_mechanism:
+        return []
+    offered = {mechanism.upper() for mechanism in arguments.auth_mechanism}
+    return [mechanism for mechanism in ("PLAIN", "LOGIN") if mechanism not in offered]
+
+
 async def serve(arguments: argparse.Namespace, watches_standard_input: bool) -> int:
     loop = asyncio.get_running_loop()
 
@@ -680,7 +695,7 @@ async def serve(arguments: argparse.Namespace, watches_standard_input: bool) -> 
             auth_require_tls=arguments.tls == "starttls",
             auth_required=arguments.require_auth,
             authenticator=create_authenticator(arguments.auth),
-            auth_exclude_mechanism=[] if arguments.auth else ["PLAIN", "LOGIN"],
+            auth_exclude_mechanism=excluded_mechanisms(arguments),
         )
         sessions.add(protocol)
         return protocol
