@@ -26,7 +26,9 @@ enum HeaderFolding {
     /// Renders unstructured text (Subject, custom headers), encoding it as encoded-words when it
     /// is not plain ASCII.
     static func unstructuredField(_ name: String, _ text: String) -> String {
-        if EncodedWord.isPlainEnough(text) {
+        // The first word cannot move to a continuation line, so it must fit after "Name: ".
+        let firstWordLength = text.prefix { $0 != " " }.utf8.count
+        if EncodedWord.isPlainEnough(text), name.utf8.count + 2 + firstWordLength <= maxLineLength {
             let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             return rawField(name, words: words)
         }

@@ -129,7 +129,9 @@ public struct MessageComposer: Sendable {
                 return displayName.split(separator: " ").map(String.init)
             }
             let escaped = displayName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return ["\"\(escaped)\""]
+            // Folding may break a quoted-string at its spaces (RFC 5322 section 3.2.4), so a long
+            // name still fits in 78-character lines. Empty tokens keep runs of spaces.
+            return "\"\(escaped)\"".split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         }
 
         let firstLineSpace = isFirst ? HeaderFolding.maxLineLength - fieldName.utf8.count - 2 : HeaderFolding.maxLineLength - 1

@@ -76,10 +76,12 @@ public struct NoRecipientAcceptedError: Error, CustomStringConvertible, Sendable
     public var rejections: [(recipient: String, reply: SMTPReply)]
 
     public var description: String {
+        guard !rejections.isEmpty else { return "No recipient was accepted by \(server): the envelope has no recipients." }
         let replies = rejections.map { "RCPT TO <\($0.recipient)>: \($0.reply)" }.joined(separator: "; ")
         return "No recipient was accepted by \(server): \(replies)."
     }
 
-    /// True when every rejection was temporary (4xx), so the message may go through later.
-    public var isTemporary: Bool { rejections.allSatisfy { $0.reply.isTransientFailure } }
+    /// True when every rejection was temporary (4xx), so the message may go through later. False
+    /// for an envelope without recipients, which no retry can fix.
+    public var isTemporary: Bool { !rejections.isEmpty && rejections.allSatisfy { $0.reply.isTransientFailure } }
 }

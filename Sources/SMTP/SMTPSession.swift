@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// One SMTP session, driven step by step on a blocking socket (RFC 5321 section 3):
@@ -93,6 +94,16 @@ final class SMTPSession {
         extensions = [:]
     }
 
+    /// Whether `host` names this machine, where a password sent in clear text never crosses a
+    /// network.
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" { return true }
+
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
+    }
+
     static func parseExtensions(_ reply: SMTPReply) -> [String: String] {
         var extensions: [String: String] = [:]
         for line in reply.lines.dropFirst() {
@@ -107,6 +118,12 @@ final class SMTPSession {
 
     /// Authenticates with PLAIN (RFC 4616) when offered, otherwise LOGIN.
     private func authenticate(_ credentials: Credentials) throws(SMTPError) {
+        guard socket?.isTLS == true || Self.isLoopback(configuration.host) else {
+            throw SMTPError(
+                step: .authentication, server: server,
+                detail: "the server did not offer STARTTLS, so the password was not sent over the unencrypted connection; use smtps:// or a server that offers STARTTLS")
+        }
+
         let mechanisms = Set((extensions["AUTH"] ?? "").uppercased().split(separator: " ").map(String.init))
 
         if mechanisms.contains("PLAIN") {

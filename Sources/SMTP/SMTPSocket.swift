@@ -69,13 +69,13 @@ final class SMTPSocket {
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
 
         if Glibc.connect(descriptor, address.ai_addr, address.ai_addrlen) != 0 {
-            guard errno == EINPROGRESS else { throw TransportError.system("connect", errno: errno) }
+            guard errno == EINPROGRESS else { throw TransportError(kind: .system, message: String(cString: strerror(errno))) }
 
             try socket.wait(for: Int16(POLLOUT), until: Deadline(after: timeout), what: "connecting")
             var socketError: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &socketError, &length)
-            guard socketError == 0 else { throw TransportError.system("connect", errno: socketError) }
+            guard socketError == 0 else { throw TransportError(kind: .system, message: String(cString: strerror(socketError))) }
         }
         return socket
     }

@@ -15,32 +15,43 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private let thread: BlockingThreadPool
     // Touched only on `thread`.
     private let connection: SQLiteConnection
-    private let notifier = ChangeNotifier()
+    private let notifier: ChangeNotifier
     private let watcher: SQLiteChangeWatcher
 
-    /// Opens or creates the database at `path` and brings its schema up to date.
+    /// Opens the database at `path` and brings its schema up to date.
     ///
+    /// With `create` false, a missing file is an error instead of a new empty database, so that a
+    /// mistyped `DATABASE_URL` cannot make `list` or `get` report an empty queue.
     /// `busyTimeout` bounds how long a write waits while another process holds the write lock.
-    public static func open(path: String, busyTimeout: Duration = .seconds(10)) async throws -> SQLiteStore {
+    public static func open(path: String, create: Bool = true, busyTimeout: Duration = .seconds(10)) async throws -> SQLiteStore {
         let thread = BlockingThreadPool(name: "sqlite", threadCount: 1)
+        let notifier = ChangeNotifier()
         do {
-            let connection = try await thread.run {
+            let opened = try await thread.run {
+                guard create || FileManager.default.fileExists(atPath: path) else {
+                    throw DocumentStoreError(.notFound, "There is no database file at \(path): check DATABASE_URL, or add a document first to create it.")
+                }
                 let connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
                 try SQLiteStore.configure(connection)
-                return UncheckedSendable(connection)
+                let watcher = try SQLiteChangeWatcher(path: path, notifier: notifier)
+                return UncheckedSendable((connection, watcher))
             }
-            return try SQLiteStore(path: path, thread: thread, connection: connection.value)
+            return SQLiteStore(path: path, thread: thread, connection: opened.value.0, watcher: opened.value.1, notifier: notifier)
+        } catch let error as DocumentStoreError {
+            thread.shutDown()
+            throw error
         } catch {
             thread.shutDown()
             throw DocumentStoreError(.storage, "Cannot open the SQLite database \(path): \(error)")
         }
     }
 
-    private init(path: String, thread: BlockingThreadPool, connection: SQLiteConnection) throws {
+    private init(path: String, thread: BlockingThreadPool, connection: SQLiteConnection, watcher: SQLiteChangeWatcher, notifier: ChangeNotifier) {
         self.path = path
         self.thread = thread
         self.connection = connection
-        self.watcher = try SQLiteChangeWatcher(path: path, notifier: notifier)
+        self.watcher = watcher
+        self.notifier = notifier
     }
 
     private static func configure(_ connection: SQLiteConnection) throws {

@@ -33,12 +33,19 @@ struct MessageBuilder: Sendable {
             headers.append(field)
         }
 
+        let to = try parseList(recipients.to, field: "to")
+        let cc = try parseList(recipients.cc, field: "cc")
+        let bcc = try parseList(recipients.bcc, field: "bcc")
+        guard !(to.isEmpty && cc.isEmpty && bcc.isEmpty) else {
+            throw MailDocumentError("The document has no recipient: to, cc and bcc contain no address.")
+        }
+
         return MailMessage(
             from: from,
             replyTo: replyTo,
-            to: try parseList(recipients.to, field: "to"),
-            cc: try parseList(recipients.cc, field: "cc"),
-            bcc: try parseList(recipients.bcc, field: "bcc"),
+            to: to,
+            cc: cc,
+            bcc: bcc,
             subject: message.subject ?? "",
             text: message.text,
             html: message.html,

@@ -20,7 +20,7 @@ enum GetCommand {
         let configuration = try Settings.configuration(arguments)
         let collection = arguments.value("collection") ?? configuration.mailCollection
 
-        let store = try await Settings.openStore(configuration)
+        let store = try await Settings.openStore(configuration, create: false)
         let document = try await store.get(id, from: collection)
         await store.close()
 

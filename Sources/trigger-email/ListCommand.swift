@@ -39,7 +39,7 @@ enum ListCommand {
 
         let configuration = try Settings.configuration(arguments)
         let collection = arguments.value("collection") ?? configuration.mailCollection
-        let store = try await Settings.openStore(configuration)
+        let store = try await Settings.openStore(configuration, create: false)
 
         do {
             if arguments.has("count") {

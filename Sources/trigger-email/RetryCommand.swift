@@ -12,7 +12,7 @@ enum RetryCommand {
             throw UsageError("retry needs at least one document ID.")
         }
         let configuration = try Settings.configuration(arguments)
-        let store = try await Settings.openStore(configuration)
+        let store = try await Settings.openStore(configuration, create: false)
         let queue = MailQueue(store: store, mailCollection: configuration.mailCollection)
 
         var failures = 0

@@ -30,10 +30,12 @@ enum Settings {
         Logger(label: label, level: Logger.Level(name: configuration.logLevel) ?? .info, handler: StreamLogHandler())
     }
 
-    static func openStore(_ configuration: Configuration) async throws -> any DocumentStore {
+    /// Opens the configured store. Commands that only read pass `create: false`, so that a
+    /// mistyped `DATABASE_URL` fails instead of showing an empty new database.
+    static func openStore(_ configuration: Configuration, create: Bool = true) async throws -> any DocumentStore {
         switch configuration.databaseURL {
         case .sqlite(let path):
-            return try await SQLiteStore.open(path: path)
+            return try await SQLiteStore.open(path: path, create: create)
         }
     }
 

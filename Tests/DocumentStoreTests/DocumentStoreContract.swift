@@ -408,7 +408,7 @@ struct DocumentStoreContract: Sendable {
         }
     }
 
-    /// Two store instances on one database claim 300 documents with 16 concurrent claimers.
+    /// Claims 300 documents with 16 concurrent claimers on two store instances of one database.
     /// Each claimer writes its number into what it claims, so a document claimed twice would
     /// show up twice in the results or carry the wrong number.
     func concurrentClaimsTakeEachDocumentOnce() async throws {
@@ -516,8 +516,8 @@ struct DocumentStoreContract: Sendable {
         }
     }
 
-    /// The waiting instance is opened last, so nothing the other instance did while opening can
-    /// wake it; only the write can.
+    /// Checks that a write by one instance wakes a waiter on another. The waiting instance is
+    /// opened last, so nothing the writer did while opening can wake it. Only the write can.
     func writeByAnotherInstanceWakesWaiter() async throws {
         try await withStores(2) { stores in
             let (writer, waiter) = (stores[0], stores[1])
@@ -537,7 +537,7 @@ struct DocumentStoreContract: Sendable {
 
     // MARK: - Helpers
 
-    /// What the processor does to a claimed document: `PROCESSING` with a lease.
+    /// Marks a claimed document `PROCESSING` with a lease, as the processor does.
     @Sendable static func markProcessing(_ document: Document) -> JSONObject? {
         var data = document.data
         data["delivery"] = ["state": "PROCESSING", "leaseExpireTime": "2026-12-04T19:22:41.123Z"]

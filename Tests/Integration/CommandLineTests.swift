@@ -66,6 +66,12 @@ struct CommandLineTests {
         #expect(unknownCommand.status == 2)
         #expect(unknownCommand.errors == "trigger-email: error: Unknown command \"sned\". Run trigger-email --help to list the commands.\n")
 
+        let noDatabase = try await program.run(["list"])
+        #expect(noDatabase.status == 1)
+        #expect(noDatabase.errors == "trigger-email: error: There is no database file at \(program.databasePath): check DATABASE_URL, or add a document first to create it.\n")
+        #expect(!FileManager.default.fileExists(atPath: program.databasePath))
+
+        _ = try await program.run(["add"], input: Self.message)
         let missing = try await program.run(["get", "nope"])
         #expect(missing.status == 1)
         #expect(missing.errors == "trigger-email: error: No document with ID nope in mail.\n")
