@@ -27,7 +27,7 @@ let package = Package(
             name: "SQLiteStore",
             dependencies: ["DocumentStore", "CSQLite", "BlockingThreads", "Logging"]
         ),
-        .target(name: "MIME"),
+        .target(name: "MIME", dependencies: ["COpenSSL"]),
         .target(
             name: "SMTP",
             dependencies: ["COpenSSL", "BlockingThreads", "Logging"]

@@ -10,12 +10,17 @@ public struct MailMessage: Sendable, Equatable {
     public var subject: String
     public var text: String?
     public var html: String?
+    /// The AMP for Email body (`text/x-amp-html`), sent beside the HTML for clients that show it.
+    public var amp: String?
+    /// Files and inline parts in the order given.
+    public var attachments: [Attachment]
     /// Extra header fields in the order given, written after the ones the composer owns.
     public var extraHeaders: [HeaderField]
 
     public init(
         from: Mailbox, replyTo: [Mailbox] = [], to: [Mailbox] = [], cc: [Mailbox] = [], bcc: [Mailbox] = [],
-        subject: String, text: String? = nil, html: String? = nil, extraHeaders: [HeaderField] = []
+        subject: String, text: String? = nil, html: String? = nil, amp: String? = nil, attachments: [Attachment] = [],
+        extraHeaders: [HeaderField] = []
     ) {
         self.from = from
         self.replyTo = replyTo
@@ -25,6 +30,8 @@ public struct MailMessage: Sendable, Equatable {
         self.subject = subject
         self.text = text
         self.html = html
+        self.amp = amp
+        self.attachments = attachments
         self.extraHeaders = extraHeaders
     }
 
