@@ -37,12 +37,22 @@ public struct MailMessage: Sendable, Equatable {
 
     /// Every recipient of the envelope (To, Cc and Bcc), each address once, in that order.
     public var envelopeRecipients: [String] {
+        envelopeRecipients(form: { $0.address })
+    }
+
+    func envelopeRecipients(form: (Mailbox) -> String) -> [String] {
         var seen = Set<String>()
         var recipients: [String] = []
-        for mailbox in to + cc + bcc where seen.insert(mailbox.address.lowercased()).inserted {
-            recipients.append(mailbox.address)
+        for mailbox in to + cc + bcc where seen.insert(form(mailbox).lowercased()).inserted {
+            recipients.append(form(mailbox))
         }
         return recipients
+    }
+
+    /// Whether an address has a non-ASCII local part, so the message can only go to a server
+    /// that offers SMTPUTF8 (RFC 6531), with UTF-8 in its header fields (RFC 6532).
+    public var requiresSMTPUTF8: Bool {
+        ([from] + replyTo + to + cc + bcc).contains(where: \.requiresSMTPUTF8)
     }
 }
 

@@ -19,6 +19,19 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
         return address[address.index(after: at)...]
     }
 
+    /// Whether the local part has non-ASCII characters, which only a server offering SMTPUTF8
+    /// (RFC 6531) can take.
+    public var requiresSMTPUTF8: Bool {
+        !localPart.unicodeScalars.allSatisfy(\.isASCII)
+    }
+
+    /// The address with an international domain in its ASCII form (`xn--` labels), which every
+    /// server accepts. The local part stays as it is.
+    public var asciiDomainAddress: String {
+        guard !domain.unicodeScalars.allSatisfy(\.isASCII), !domain.hasPrefix("[") else { return address }
+        return "\(localPart)@\(Punycode.asciiDomain(String(domain)))"
+    }
+
     /// The mailbox as a person would write it, unencoded: `Ана <ana@example.org>`.
     public var description: String {
         guard let displayName, !displayName.isEmpty else { return address }

@@ -10,6 +10,12 @@ public struct ComposedMessage: Sendable {
     public var envelopeRecipients: [String]
     /// The whole message, headers and body, with CRLF line ends and no line over 998 octets.
     public var bytes: [UInt8]
+    /// Whether the body has octets above 127 (an 8-bit `message/rfc822` attachment or a raw
+    /// part), which the server must accept with `BODY=8BITMIME` (RFC 6152).
+    public var containsEightBitBody: Bool
+    /// Whether an address has a non-ASCII local part, so the header fields carry UTF-8 and the
+    /// server must offer SMTPUTF8 (RFC 6531).
+    public var requiresSMTPUTF8: Bool
 }
 
 /// Turns a `MailMessage` into RFC 5322 / MIME bytes.
@@ -34,14 +40,21 @@ public struct MessageComposer: Sendable {
     }
 
     public func compose(_ message: MailMessage) -> ComposedMessage {
-        let messageID = "<\(uniqueToken())@\(messageIDDomain ?? String(message.from.domain))>"
+        let senderDomain = Punycode.asciiDomain(String(message.from.domain))
+        let messageID = "<\(uniqueToken())@\(messageIDDomain ?? senderDomain)>"
+        // Without SMTPUTF8 every address must be ASCII, so international domains go as xn--
+        // labels. A message that needs SMTPUTF8 anyway keeps them as written.
+        let requiresSMTPUTF8 = message.requiresSMTPUTF8
+        let addressForm = { (mailbox: Mailbox) -> String in
+            requiresSMTPUTF8 ? mailbox.address : mailbox.asciiDomainAddress
+        }
 
         var head = ""
         head += "Date: \(RFC5322Date.format(date()))\r\n"
-        head += addressField("From", [message.from])
-        if !message.replyTo.isEmpty { head += addressField("Reply-To", message.replyTo) }
-        if !message.to.isEmpty { head += addressField("To", message.to) }
-        if !message.cc.isEmpty { head += addressField("Cc", message.cc) }
+        head += addressField("From", [message.from], form: addressForm)
+        if !message.replyTo.isEmpty { head += addressField("Reply-To", message.replyTo, form: addressForm) }
+        if !message.to.isEmpty { head += addressField("To", message.to, form: addressForm) }
+        if !message.cc.isEmpty { head += addressField("Cc", message.cc, form: addressForm) }
         head += HeaderFolding.unstructuredField("Subject", message.subject)
         head += "Message-ID: \(messageID)\r\n"
         head += "MIME-Version: 1.0\r\n"
@@ -49,69 +62,30 @@ public struct MessageComposer: Sendable {
             head += HeaderFolding.unstructuredField(field.name, field.value)
         }
 
+        let body = render(bodyTree(of: message))
         var bytes = Array(head.utf8)
-        appendBody(of: message, to: &bytes)
+        bytes += body.header
+        bytes += [0x0D, 0x0A]
+        bytes += body.body
+        if bytes.suffix(2) != [0x0D, 0x0A] { bytes += [0x0D, 0x0A] }
 
         return ComposedMessage(
             messageID: messageID,
-            envelopeSender: message.from.address,
-            envelopeRecipients: message.envelopeRecipients,
-            bytes: bytes)
-    }
-
-    // MARK: - Body
-
-    private func appendBody(of message: MailMessage, to bytes: inout [UInt8]) {
-        var parts: [(contentType: String, body: EncodedBody)] = []
-        if let text = message.text {
-            parts.append(("text/plain; charset=utf-8", EncodedBody.encodeText(text)))
-        }
-        if let html = message.html {
-            parts.append(("text/html; charset=utf-8", EncodedBody.encodeText(html)))
-        }
-        if parts.isEmpty {
-            parts.append(("text/plain; charset=utf-8", EncodedBody.encodeText("")))
-        }
-
-        guard parts.count > 1 else {
-            let part = parts[0]
-            bytes += Array("Content-Type: \(part.contentType)\r\nContent-Transfer-Encoding: \(part.body.transferEncoding)\r\n\r\n".utf8)
-            bytes += part.body.bytes
-            if bytes.suffix(2) != [0x0D, 0x0A] { bytes += [0x0D, 0x0A] }
-            return
-        }
-
-        let boundary = makeBoundary(avoiding: parts.map(\.body.bytes))
-        bytes += Array("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"\r\n\r\n".utf8)
-        for part in parts {
-            bytes += Array("--\(boundary)\r\n".utf8)
-            bytes += Array("Content-Type: \(part.contentType)\r\nContent-Transfer-Encoding: \(part.body.transferEncoding)\r\n\r\n".utf8)
-            bytes += part.body.bytes
-            bytes += [0x0D, 0x0A]
-        }
-        bytes += Array("--\(boundary)--\r\n".utf8)
-    }
-
-    /// Makes a boundary that no part's encoded content contains (RFC 2046 section 5.1.1).
-    /// Encoded bodies cannot contain `=_` except in 7bit text, so a clash is rare; when one
-    /// happens another token is drawn.
-    private func makeBoundary(avoiding contents: [[UInt8]]) -> String {
-        while true {
-            let boundary = "=_\(uniqueToken())"
-            let pattern = Array(boundary.utf8)
-            let clashes = contents.contains { $0.firstRange(of: pattern) != nil }
-            if !clashes { return boundary }
-        }
+            envelopeSender: addressForm(message.from),
+            envelopeRecipients: message.envelopeRecipients(form: addressForm),
+            bytes: bytes,
+            containsEightBitBody: body.body.contains { $0 >= 0x80 },
+            requiresSMTPUTF8: requiresSMTPUTF8)
     }
 
     // MARK: - Addresses
 
-    private func addressField(_ name: String, _ mailboxes: [Mailbox]) -> String {
+    private func addressField(_ name: String, _ mailboxes: [Mailbox], form: (Mailbox) -> String) -> String {
         var tokens: [String] = []
         for (index, mailbox) in mailboxes.enumerated() {
             var mailboxTokens = displayNameTokens(mailbox.displayName, fieldName: name, isFirst: index == 0)
-            mailboxTokens.append("<\(mailbox.address)>")
-            if mailboxTokens.count == 1 { mailboxTokens[0] = mailbox.address }
+            mailboxTokens.append("<\(form(mailbox))>")
+            if mailboxTokens.count == 1 { mailboxTokens[0] = form(mailbox) }
             if index < mailboxes.count - 1 { mailboxTokens[mailboxTokens.count - 1] += "," }
             tokens += mailboxTokens
         }

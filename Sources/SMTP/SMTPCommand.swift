@@ -17,7 +17,10 @@ public struct SMTPCommand: Sendable, Equatable, CustomStringConvertible {
     static func ehlo(_ name: String) -> SMTPCommand { SMTPCommand(wireLine: "EHLO \(name)") }
     static func helo(_ name: String) -> SMTPCommand { SMTPCommand(wireLine: "HELO \(name)") }
     static let startTLS = SMTPCommand(wireLine: "STARTTLS")
-    static func mailFrom(_ address: String) -> SMTPCommand { SMTPCommand(wireLine: "MAIL FROM:<\(address)>") }
+    static func mailFrom(_ address: String, parameters: [String] = []) -> SMTPCommand {
+        SMTPCommand(wireLine: (["MAIL FROM:<\(address)>"] + parameters).joined(separator: " "))
+    }
+
     static func rcptTo(_ address: String) -> SMTPCommand { SMTPCommand(wireLine: "RCPT TO:<\(address)>") }
     static let data = SMTPCommand(wireLine: "DATA")
     static let reset = SMTPCommand(wireLine: "RSET")

@@ -175,7 +175,7 @@ final class SMTPSession {
     /// Sends one message (RFC 5321 section 3.3): MAIL FROM, a RCPT TO per recipient, DATA.
     /// Rejected recipients are reported, not thrown; only when none is accepted does it throw.
     func send(_ envelope: SMTPEnvelope) throws -> SMTPDeliveryReport {
-        let mailFrom = SMTPCommand.mailFrom(envelope.sender)
+        let mailFrom = SMTPCommand.mailFrom(envelope.sender, parameters: try mailParameters(for: envelope))
         let mailReply = try exchange(mailFrom, step: .mailFrom)
         guard mailReply.isPositiveCompletion else {
             throw SMTPError(step: .mailFrom, server: server, command: mailFrom, reply: mailReply)
@@ -216,6 +216,30 @@ final class SMTPSession {
         }
         report.response = finalReply.description
         return report
+    }
+
+    /// The MAIL FROM parameters the message needs: `SMTPUTF8` (RFC 6531) for UTF-8 addresses
+    /// and header fields, `BODY=8BITMIME` (RFC 6152) for octets above 127. Throws when the
+    /// server does not offer what the message needs, because sending it anyway could corrupt it.
+    private func mailParameters(for envelope: SMTPEnvelope) throws(SMTPError) -> [String] {
+        var parameters: [String] = []
+        if envelope.requiresSMTPUTF8 {
+            guard extensions["SMTPUTF8"] != nil else {
+                throw SMTPError(
+                    step: .mailFrom, server: server,
+                    detail: "an address has non-ASCII characters before the @, and the server does not offer SMTPUTF8; use an ASCII address or a server that supports SMTPUTF8")
+            }
+            parameters.append("SMTPUTF8")
+        }
+        if envelope.requiresSMTPUTF8 || envelope.containsEightBitBody {
+            guard extensions["8BITMIME"] != nil else {
+                throw SMTPError(
+                    step: .mailFrom, server: server,
+                    detail: "the message has 8-bit content and the server does not offer 8BITMIME; send the attachment or raw part in base64")
+            }
+            parameters.append("BODY=8BITMIME")
+        }
+        return parameters
     }
 
     /// Sends the message with dot-stuffing (RFC 5321 section 4.5.2) and the final `.`, then
@@ -330,11 +354,20 @@ public struct SMTPEnvelope: Sendable {
     public var recipients: [String]
     /// The message with CRLF line ends, before dot-stuffing.
     public var message: [UInt8]
+    /// Whether an address or header field has UTF-8, so the server must offer SMTPUTF8.
+    public var requiresSMTPUTF8: Bool
+    /// Whether the body has octets above 127, so the server must offer 8BITMIME.
+    public var containsEightBitBody: Bool
 
-    public init(sender: String, recipients: [String], message: [UInt8]) {
+    public init(
+        sender: String, recipients: [String], message: [UInt8], requiresSMTPUTF8: Bool = false,
+        containsEightBitBody: Bool = false
+    ) {
         self.sender = sender
         self.recipients = recipients
         self.message = message
+        self.requiresSMTPUTF8 = requiresSMTPUTF8
+        self.containsEightBitBody = containsEightBitBody
     }
 }
 

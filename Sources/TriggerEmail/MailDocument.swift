@@ -23,6 +23,10 @@ public struct MailDocument: Sendable, Equatable {
         public var subject: String?
         public var text: String?
         public var html: String?
+        public var amp: String?
+        /// The attachments as the document wrote them; `AttachmentLoader` reads them, because
+        /// loading one may need the network or the file system.
+        public var attachments: JSONValue?
     }
 
     public struct Template: Sendable, Equatable {
@@ -144,17 +148,20 @@ public struct MailDocument: Sendable, Equatable {
             throw .wrongType("message", expected: "an object with subject, text and html", actual: describe(value))
         }
 
-        if let attachments = object["attachments"], !(attachments.arrayValue?.isEmpty ?? attachments.isNull) {
-            throw MailDocumentError("Field 'message.attachments' is not supported by this version yet: send the message without attachments.")
-        }
-        if let amp = object["amp"], !amp.isNull {
-            throw MailDocumentError("Field 'message.amp' is not supported by this version yet: remove it to send the text and html bodies.")
+        var attachments: JSONValue?
+        if let value = object["attachments"], !value.isNull {
+            guard value.arrayValue != nil else {
+                throw .wrongType("message.attachments", expected: "an array of attachment objects", actual: describe(value))
+            }
+            attachments = value
         }
 
         return Message(
             subject: try optionalMessageString(object, "subject"),
             text: try optionalMessageString(object, "text"),
-            html: try optionalMessageString(object, "html"))
+            html: try optionalMessageString(object, "html"),
+            amp: try optionalMessageString(object, "amp"),
+            attachments: attachments)
     }
 
     private static func optionalMessageString(_ object: JSONObject, _ name: String) throws(MailDocumentError) -> String? {

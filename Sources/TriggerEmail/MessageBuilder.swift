@@ -6,7 +6,9 @@ struct MessageBuilder: Sendable {
     var defaultFrom: String?
     var defaultReplyTo: String?
 
-    func build(_ mail: MailDocument, recipients: RecipientResolver.Resolved) throws(MailDocumentError) -> MailMessage {
+    func build(
+        _ mail: MailDocument, recipients: RecipientResolver.Resolved, attachments: [Attachment] = []
+    ) throws(MailDocumentError) -> MailMessage {
         guard let message = mail.message, mail.template == nil else {
             throw MailDocumentError(
                 "Field 'template' cannot be rendered: this version does not support templates yet; send message with subject and text or html instead.")
@@ -49,6 +51,8 @@ struct MessageBuilder: Sendable {
             subject: message.subject ?? "",
             text: message.text,
             html: message.html,
+            amp: message.amp,
+            attachments: attachments,
             extraHeaders: headers)
     }
 

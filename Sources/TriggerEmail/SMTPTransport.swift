@@ -17,7 +17,9 @@ public struct SMTPTransport: MailTransport {
     }
 
     public func deliver(_ message: ComposedMessage, documentID: String) async throws -> TransportReport {
-        let envelope = SMTPEnvelope(sender: message.envelopeSender, recipients: message.envelopeRecipients, message: message.bytes)
+        let envelope = SMTPEnvelope(
+            sender: message.envelopeSender, recipients: message.envelopeRecipients, message: message.bytes,
+            requiresSMTPUTF8: message.requiresSMTPUTF8, containsEightBitBody: message.containsEightBitBody)
         let report = try await client.send(envelope)
         return TransportReport(accepted: report.accepted, rejected: report.rejected, pending: report.pending, response: report.response)
     }

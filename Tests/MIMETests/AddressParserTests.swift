@@ -48,6 +48,14 @@ struct AddressParserTests {
             MailboxCase("Ана Каренина <anna@example.org>", "Ана Каренина", "anna@example.org"),
             MailboxCase("王小明 <wang@example.cn>", "王小明", "wang@example.cn"),
             MailboxCase("🎉 Party <party@example.org>", "🎉 Party", "party@example.org"),
+            MailboxCase("ana(comment)@example.org", nil, "ana@example.org"),
+            MailboxCase("ana@example.org (Ana Lima)", "Ana Lima", "ana@example.org"),
+            MailboxCase("ana@example.org (outer (nested) comment)", "outer (nested) comment", "ana@example.org"),
+            MailboxCase("(lead) Ana (mid) <ana@example.org> (tail)", "Ana", "ana@example.org"),
+            MailboxCase(#""Doe" Jane <jane@example.org>"#, "Doe Jane", "jane@example.org"),
+            MailboxCase("John Q. Public <john@example.org>", "John Q. Public", "john@example.org"),
+            MailboxCase("аня@пример.рф", nil, "аня@пример.рф"),
+            MailboxCase("ana@bücher.de", nil, "ana@bücher.de"),
         ])
     func singleMailbox(_ mailboxCase: MailboxCase) throws {
         #expect(try AddressParser.parseMailbox(mailboxCase.input) == mailboxCase.expected)
@@ -110,30 +118,25 @@ struct AddressParserTests {
             RejectedAddressCase("Ana <ana.example.org>", "it has no @"),
             RejectedAddressCase("@example.org", "nothing comes before the @"),
             RejectedAddressCase("ana@", "the domain after the @ is missing"),
-            RejectedAddressCase(
-                "аня@example.org", "non-ASCII addresses are not supported yet; write the domain in Punycode (xn--...)"),
-            RejectedAddressCase(
-                "ana@bücher.de", "non-ASCII addresses are not supported yet; write the domain in Punycode (xn--...)"),
             RejectedAddressCase(String(repeating: "a", count: 65) + "@example.org", "the local part is longer than 64 octets"),
             RejectedAddressCase(
                 "a@" + Array(repeating: longestLabel, count: 4).joined(separator: ".") + ".d",
                 "the domain is longer than 255 octets"),
-            RejectedAddressCase(#""ana@example.org"#, "the quoted local part is malformed"),
+            RejectedAddressCase(#""ana@example.org"#, "a quote is not closed"),
             RejectedAddressCase("\"a\u{01}b\"@example.org", "the quoted local part is malformed"),
             RejectedAddressCase("\"a\r\nb\"@example.org", "the quoted local part is malformed"),
             RejectedAddressCase("ana..lima@example.org", "the local part has an empty part between dots"),
             RejectedAddressCase(".ana@example.org", "the local part has an empty part between dots"),
             RejectedAddressCase("ana.@example.org", "the local part has an empty part between dots"),
             RejectedAddressCase("ana lima@example.org", "the local part contains a character that must be quoted"),
-            RejectedAddressCase("ana(x)@example.org", "the local part contains a character that must be quoted"),
-            RejectedAddressCase(#"a"b@example.org"#, "the local part contains a character that must be quoted"),
+            RejectedAddressCase(#"a"b@example.org"#, "a quote is not closed"),
+            RejectedAddressCase("ana@example.org (unclosed", "a comment is not closed with )"),
+            RejectedAddressCase("Ana <ana@example.org", "the angle bracket after the address is not closed with >"),
             RejectedAddressCase("a\u{7F}b@example.org", "the local part contains a character that must be quoted"),
             RejectedAddressCase("ana\r\nbcc@example.org", "the local part contains a character that must be quoted"),
             RejectedAddressCase("ana@[127.0.0.1", "the address literal is not closed with ]"),
             RejectedAddressCase("ana@[]", "the address literal is not closed with ]"),
-            RejectedAddressCase(
-                "ana@[127.0.0.1]\r\nBcc: [evil]",
-                #"the address literal may contain only printable ASCII characters other than [, ] and \"#),
+            RejectedAddressCase("ana@[127.0.0.1]\r\nBcc: [evil]", "unexpected text after the address"),
             RejectedAddressCase(
                 "ana@[127.0.0.1 ]", #"the address literal may contain only printable ASCII characters other than [, ] and \"#),
             RejectedAddressCase(
@@ -150,10 +153,9 @@ struct AddressParserTests {
                 "ana@example-.org", #"the domain "example-.org" may contain only letters, digits, hyphens and dots"#),
             RejectedAddressCase(
                 "ana@exa\r\nmple.org", "the domain \"exa\r\nmple.org\" may contain only letters, digits, hyphens and dots"),
-            RejectedAddressCase(#""Doe" Jane <jane@example.org>"#, "the display name has an unbalanced quote"),
             RejectedAddressCase("Ana\nLima <ana@example.org>", "the display name contains a line break"),
             RejectedAddressCase("Ana\r\nBcc: evil@example.org <ana@example.org>", "the display name contains a line break"),
-            RejectedAddressCase("Ana <ana@example.org> extra", "the local part contains a character that must be quoted"),
+            RejectedAddressCase("Ana <ana@example.org> extra", "unexpected text after the address"),
         ])
     func rejection(_ rejected: RejectedAddressCase) {
         let error = #expect(throws: AddressError.self) { try AddressParser.parseMailbox(rejected.input) }

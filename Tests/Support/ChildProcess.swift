@@ -47,6 +47,17 @@ public final class ChildProcess: @unchecked Sendable {
         input.fileHandleForWriting.write(Data(text.utf8))
     }
 
+    /// Writes `data` to standard input and closes it, from another thread, so that a large input
+    /// cannot block the caller while the child waits for its output to be read.
+    public func writeAndCloseInput(_ data: Data) {
+        let handle = input.fileHandleForWriting
+        let thread = Thread {
+            handle.write(data)
+            try? handle.close()
+        }
+        thread.start()
+    }
+
     public func closeInput() {
         try? input.fileHandleForWriting.close()
     }

@@ -1,21 +1,35 @@
 import DocumentStore
 import Foundation
 
-/// Parses a message with Python's `email` package (`python/parse_message.py`), an
+/// Parses messages with Python's `email` package (`python/parse_message.py`), an
 /// implementation nobody on this project wrote.
 public enum PythonEmailParser {
     /// Returns `{"max_line_length", "bare_line_feeds", "parsed": {...}}` for `message`.
     public static func parse(_ message: [UInt8]) async throws -> JSONValue {
-        let child = try ChildProcess(
-            executable: try TestEnvironment.python(), arguments: [TestEnvironment.pythonScript("parse_message.py")],
-            environment: ["PYTHONDONTWRITEBYTECODE": "1"])
-        child.write(String(decoding: message, as: UTF8.self))
-        child.closeInput()
+        let output = try await run(arguments: [], input: Data(message))
+        return try JSONValue(parsing: output)
+    }
 
-        let status = try await child.waitForExit()
+    /// Parses many messages with one Python process and returns their records in order.
+    public static func parseAll(_ messages: [[UInt8]]) async throws -> [JSONValue] {
+        let request = JSONValue.array(messages.map { .string(Data($0).base64EncodedString()) }).serialized()
+        let output = try await run(arguments: ["--batch"], input: Data(request.utf8))
+        guard let records = try JSONValue(parsing: output).arrayValue, records.count == messages.count else {
+            throw TestEnvironmentError("parse_message.py --batch returned a different number of records")
+        }
+        return records
+    }
+
+    private static func run(arguments: [String], input: Data) async throws -> String {
+        let child = try ChildProcess(
+            executable: try TestEnvironment.python(), arguments: [TestEnvironment.pythonScript("parse_message.py")] + arguments,
+            environment: ["PYTHONDONTWRITEBYTECODE": "1"])
+        child.writeAndCloseInput(input)
+
+        let status = try await child.waitForExit(timeout: .seconds(300))
         guard status == 0 else {
             throw TestEnvironmentError("parse_message.py failed with status \(status): \(child.standardError)")
         }
-        return try JSONValue(parsing: child.standardOutput)
+        return child.standardOutput
     }
 }

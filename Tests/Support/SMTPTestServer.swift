@@ -22,10 +22,13 @@ public final class SMTPTestServer: @unchecked Sendable {
         public var dataDelay: Double = 0
         /// The port to listen on; 0 takes any free one.
         public var port: Int = 0
+        /// Whether the server offers SMTPUTF8.
+        public var offersSMTPUTF8 = false
 
         public init(
             tls: TLSMode = .none, users: [String] = [], requireAuthentication: Bool = false, authMechanisms: [String] = [],
-            rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, port: Int = 0
+            rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, port: Int = 0,
+            offersSMTPUTF8: Bool = false
         ) {
             self.tls = tls
             self.users = users
@@ -35,6 +38,7 @@ public final class SMTPTestServer: @unchecked Sendable {
             self.deferRecipients = deferRecipients
             self.dataDelay = dataDelay
             self.port = port
+            self.offersSMTPUTF8 = offersSMTPUTF8
         }
     }
 
@@ -57,6 +61,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         for mechanism in options.authMechanisms { arguments += ["--auth-mechanism", mechanism] }
         for recipient in options.rejectRecipients { arguments += ["--reject-recipient", recipient] }
         for recipient in options.deferRecipients { arguments += ["--defer-recipient", recipient] }
+        if options.offersSMTPUTF8 { arguments.append("--smtputf8") }
         if options.dataDelay > 0 { arguments += ["--data-delay", String(options.dataDelay)] }
 
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])

@@ -42,8 +42,10 @@ struct MailDocumentTests {
             (["to": "a@example.org", "toUids": "u1", "message": ["subject": "S", "text": "T"]],
              "Field 'toUids' must be an array of strings, but it is a string."),
             (["to": "a@example.org", "template": ["data": [:]]], "Field 'template.name' is missing or not a string: name the template to render."),
-            (["to": "a@example.org", "message": ["subject": "S", "text": "T", "attachments": [["filename": "a.txt"]]]],
-             "Field 'message.attachments' is not supported by this version yet: send the message without attachments."),
+            (["to": "a@example.org", "message": ["subject": "S", "text": "T", "attachments": ["filename": "a.txt"]]],
+             "Field 'message.attachments' must be an array of attachment objects, but it is an object."),
+            (["to": "a@example.org", "message": ["subject": "S", "text": "T", "amp": 1]],
+             "Field 'message.amp' must be a string, but it is a number."),
         ]
         for (fields, expected) in cases {
             #expect(throws: MailDocumentError(expected)) { try MailDocument(fields: fields) }

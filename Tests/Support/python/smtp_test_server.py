@@ -162,6 +162,10 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="reply 530 to MAIL, RCPT, DATA, VRFY and HELP until AUTH succeeds",
     )
     parser.add_argument(
+        "--smtputf8", action="store_true",
+        help="offer SMTPUTF8 (RFC 6531), so UTF-8 addresses are accepted",
+    )
+    parser.add_argument(
         "--auth-mechanism", action="append", default=[], choices=["PLAIN", "LOGIN"],
         metavar="NAME",
         help="offer only this AUTH mechanism, PLAIN or LOGIN (repeatable; default: both)",
@@ -696,6 +700,7 @@ async def serve(arguments: argparse.Namespace, watches_standard_input: bool) -> 
             auth_required=arguments.require_auth,
             authenticator=create_authenticator(arguments.auth),
             auth_exclude_mechanism=excluded_mechanisms(arguments),
+            enable_SMTPUTF8=arguments.smtputf8,
         )
         sessions.add(protocol)
         return protocol
