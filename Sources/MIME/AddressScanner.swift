@@ -50,6 +50,9 @@ struct AddressScanner {
         if let displayName, current != "@", displayName.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw error("the display name contains a line break")
         }
+        if let displayName, current != "@", displayName.unicodeScalars.contains(where: Self.isControlCharacter) {
+            throw error("the display name contains a control character")
+        }
 
         if current == "<" {
             position += 1
@@ -69,6 +72,9 @@ struct AddressScanner {
         let name = (commentName?.isEmpty ?? true) ? nil : commentName
         if let name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw error("the display name contains a line break")
+        }
+        if let name, name.unicodeScalars.contains(where: Self.isControlCharacter) {
+            throw error("the display name contains a control character")
         }
         return Mailbox(displayName: name, address: address)
     }
@@ -275,6 +281,11 @@ struct AddressScanner {
             }
         }
         throw error("a comment is not closed with )")
+    }
+
+    /// C0 controls other than tab, and DEL: a reader cannot show them in a name.
+    static func isControlCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F
     }
 
     private func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {

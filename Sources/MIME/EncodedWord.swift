@@ -45,6 +45,9 @@ enum EncodedWord {
             return false
         }
         guard !text.contains("=?") else { return false }
+        // Readers drop white space right after the colon, so text that starts with it is kept
+        // inside an encoded-word instead.
+        guard text.first != " ", text.first != "\t" else { return false }
         return text.split(whereSeparator: { $0 == " " || $0 == "\t" }).allSatisfy {
             $0.utf8.count <= HeaderFolding.maxLineLength - 1
         }

@@ -48,12 +48,34 @@ struct MessageBuilder: Sendable {
             to: to,
             cc: cc,
             bcc: bcc,
-            subject: message.subject ?? "",
+            subject: try Self.headerText(message.subject ?? "", field: "message.subject"),
             text: message.text,
             html: message.html,
             amp: message.amp,
             attachments: attachments,
             extraHeaders: headers)
+    }
+
+    /// Makes text fit for a header field: each line break becomes a space, as a subject written
+    /// over several lines (by a template, say) reads on one line, and other control characters
+    /// are rejected because no reader can show them.
+    static func headerText(_ text: String, field: String) throws(MailDocumentError) -> String {
+        var result = String.UnicodeScalarView()
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            defer { previousWasCR = scalar == "\r" }
+            if scalar == "\n" && previousWasCR { continue }
+            if scalar == "\r" || scalar == "\n" {
+                result.append(" ")
+                continue
+            }
+            if (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F {
+                let code = String(scalar.value, radix: 16, uppercase: true)
+                throw MailDocumentError("Field '\(field)' contains the control character U+\(String(repeating: "0", count: 4 - code.count) + code); remove it.")
+            }
+            result.append(scalar)
+        }
+        return String(result)
     }
 
     private func parseMailbox(_ text: String, field: String) throws(MailDocumentError) -> Mailbox {

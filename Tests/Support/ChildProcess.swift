@@ -10,6 +10,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var collectedOutput = Data()
     private var collectedErrors = Data()
+    private var outputEnded = false
+    private var errorsEnded = false
 
     public init(executable: String, arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -24,13 +26,22 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = errorOutput
 
+        // An empty read means end of file: the child has closed that pipe.
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            self?.lock.withLock { self?.collectedOutput.append(data) }
+            self?.lock.withLock {
+                if data.isEmpty { self?.outputEnded = true }
+                self?.collectedOutput.append(data)
+            }
+            if data.isEmpty { handle.readabilityHandler = nil }
         }
         errorOutput.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            self?.lock.withLock { self?.collectedErrors.append(data) }
+            self?.lock.withLock {
+                if data.isEmpty { self?.errorsEnded = true }
+                self?.collectedErrors.append(data)
+            }
+            if data.isEmpty { handle.readabilityHandler = nil }
         }
         try process.run()
     }
@@ -96,8 +107,12 @@ public final class ChildProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        // Give the readability handlers a moment to drain the pipes.
-        try await Task.sleep(for: .milliseconds(30))
+        // Wait until both pipes reach end of file, so no output is lost; a grandchild that keeps
+        // a pipe open only delays this by the bounded wait.
+        let drainDeadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while !lock.withLock({ outputEnded && errorsEnded }), ContinuousClock.now < drainDeadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         return process.terminationStatus
     }
 
