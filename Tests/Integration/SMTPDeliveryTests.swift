@@ -240,3 +240,50 @@ struct SMTPDeliveryTests {
         await harness.stop()
     }
 }
+
+@Suite("International addresses over SMTP")
+struct InternationalDeliveryTests {
+    @Test("UTF-8 address goes with SMTPUTF8")
+    func smtpUTF8Delivery() async throws {
+        let server = try await SMTPTestServer.start(.init(offersSMTPUTF8: true))
+        let harness = try await DeliveryHarness.sending(to: server)
+
+        let id = try await harness.add(["to": "Аня <аня@пример.рф>", "from": "shop@example.com", "message": ["subject": "Привет", "text": "Текст"]])
+
+        let delivery = try #require(try await harness.waitForState(id)["delivery"])
+        #expect(delivery[path: "state"] == "SUCCESS")
+        let received = try #require(try await server.waitForMessages(1).first)
+        #expect(received[path: "rcpt_tos"]?.strings == ["аня@пример.рф"])
+        #expect(received[path: "mail_options"]?.strings == ["SMTPUTF8", "BODY=8BITMIME"])
+        await harness.stop()
+    }
+
+    @Test("UTF-8 address without server support ends in ERROR")
+    func smtpUTF8Missing() async throws {
+        let server = try await SMTPTestServer.start()
+        let harness = try await DeliveryHarness.sending(to: server)
+
+        let id = try await harness.add(["to": "аня@пример.рф", "from": "shop@example.com", "message": ["subject": "x", "text": "y"]])
+
+        let delivery = try #require(try await harness.waitForState(id)["delivery"])
+        #expect(delivery[path: "state"] == "ERROR")
+        #expect(delivery[path: "error"] == .string(
+            "MAIL FROM failed at 127.0.0.1:\(server.port): an address has non-ASCII characters before the @, and the server does not offer SMTPUTF8; use an ASCII address or a server that supports SMTPUTF8."))
+        #expect(try server.receivedMessages().isEmpty)
+        await harness.stop()
+    }
+
+    @Test("International domain goes as Punycode")
+    func punycodeDomain() async throws {
+        let server = try await SMTPTestServer.start()
+        let harness = try await DeliveryHarness.sending(to: server)
+
+        let id = try await harness.add(["to": "Müller <info@bücher.de>", "from": "shop@example.com", "message": ["subject": "x", "text": "y"]])
+
+        #expect(try await harness.waitForState(id)["delivery"]?[path: "state"] == "SUCCESS")
+        let received = try #require(try await server.waitForMessages(1).first)
+        #expect(received[path: "rcpt_tos"]?.strings == ["info@xn--bcher-kva.de"])
+        #expect(received[path: "parsed.to"] == "Müller <info@xn--bcher-kva.de>")
+        await harness.stop()
+    }
+}
