@@ -30,6 +30,11 @@ public struct Configuration: Sendable {
     public var outboxDirectory: String
     /// `LOG_LEVEL`: `trace`, `debug`, `info` (default), `warning` or `error`.
     public var logLevel: String
+    /// `ATTACHMENT_MAX_BYTES`, `ATTACHMENT_MAX_TOTAL_BYTES`, `ATTACHMENT_FETCH_TIMEOUT_SECONDS`,
+    /// `ATTACHMENT_ALLOW_PRIVATE_ADDRESSES` and `ATTACHMENT_DIRECTORY`.
+    public var attachments = AttachmentSettings()
+    /// `DKIM_DOMAIN`, `DKIM_SELECTOR` and `DKIM_PRIVATE_KEY_FILE`; `nil` sends unsigned.
+    public var dkim: DKIMSettings?
 
     public init(
         databaseURL: DatabaseURL = .sqlite(path: "trigger-email.db"), mailCollection: String = "mail",
@@ -68,6 +73,14 @@ public struct Configuration: Sendable {
         ("SMTP_POOL_SIZE", "SMTP connections open at once at most (default 4)"),
         ("OUTBOX_DIR", "folder for messages when SMTP_CONNECTION_URI is unset (default outbox)"),
         ("LOG_LEVEL", "trace, debug, info, notice, warning or error (default info)"),
+        ("ATTACHMENT_MAX_BYTES", "maximum size of one attachment in bytes, after decoding (default 10485760)"),
+        ("ATTACHMENT_MAX_TOTAL_BYTES", "maximum size of all attachments of one message in bytes (default 26214400)"),
+        ("ATTACHMENT_FETCH_TIMEOUT_SECONDS", "seconds fetching one attachment URL may take, redirects included (default 30)"),
+        ("ATTACHMENT_ALLOW_PRIVATE_ADDRESSES", "true lets attachment URLs reach loopback, private, link-local and other non-public addresses (default false)"),
+        ("ATTACHMENT_DIRECTORY", "folder whose files documents may attach by path (default unset: no local files)"),
+        ("DKIM_DOMAIN", "domain that signs messages with DKIM, d= (default unset: no signature)"),
+        ("DKIM_SELECTOR", "DKIM selector, s=; the public key is at SELECTOR._domainkey.DKIM_DOMAIN"),
+        ("DKIM_PRIVATE_KEY_FILE", "PEM file with the RSA or Ed25519 private key for DKIM"),
     ]
 
     /// Loads the configuration from `environment`, with `flags` (variable name to value, from
@@ -117,6 +130,8 @@ public struct Configuration: Sendable {
             }
             configuration.logLevel = level.lowercased()
         }
+        configuration.attachments = try attachmentSettings(value)
+        configuration.dkim = try DKIMSettings.load(value)
 
         guard readsSMTPSettings else { return configuration }
         if let uri = value(SMTPConnectionURI.variable) {
@@ -141,6 +156,29 @@ public struct Configuration: Sendable {
             credentials = Credentials(user: user, password: password)
         }
         return SMTPServerConfiguration(host: parsed.host, port: parsed.port, security: parsed.security, tls: tls, credentials: credentials)
+    }
+
+    private static func attachmentSettings(_ value: (String) -> String?) throws(ConfigurationError) -> AttachmentSettings {
+        var settings = AttachmentSettings()
+        if let text = value("ATTACHMENT_MAX_BYTES") {
+            settings.maxBytes = try positiveInteger("ATTACHMENT_MAX_BYTES", text)
+        }
+        if let text = value("ATTACHMENT_MAX_TOTAL_BYTES") {
+            settings.maxTotalBytes = try positiveInteger("ATTACHMENT_MAX_TOTAL_BYTES", text)
+        }
+        if let text = value("ATTACHMENT_FETCH_TIMEOUT_SECONDS") {
+            settings.fetchTimeout = .seconds(try positiveInteger("ATTACHMENT_FETCH_TIMEOUT_SECONDS", text))
+        }
+        if let text = value("ATTACHMENT_ALLOW_PRIVATE_ADDRESSES") {
+            switch text.lowercased() {
+            case "true": settings.allowPrivateAddresses = true
+            case "false": settings.allowPrivateAddresses = false
+            default:
+                throw ConfigurationError(variable: "ATTACHMENT_ALLOW_PRIVATE_ADDRESSES", message: "\"\(text)\" is not true or false.")
+            }
+        }
+        settings.allowedDirectory = value("ATTACHMENT_DIRECTORY")
+        return settings
     }
 
     private static func positiveInteger(_ variable: String, _ text: String) throws(ConfigurationError) -> Int {

@@ -69,6 +69,9 @@ public struct MailDocument: Sendable, Equatable {
             guard message.text != nil || message.html != nil else {
                 throw MailDocumentError("The message has neither text nor html: set message.text, message.html or both.")
             }
+            guard message.amp == nil || message.html != nil else {
+                throw MailDocumentError("Field 'message.amp' needs message.html beside it, because mail clients without AMP show the HTML.")
+            }
         }
     }
 

@@ -22,11 +22,16 @@ public final class MailProcessor: Sendable {
         public var sweepInterval: Duration
         /// How long the loop sleeps when no change wakes it, as a safety net.
         public var idlePollInterval: Duration
+        /// Signs every message with DKIM when set.
+        public var dkimSigner: DKIMSigner?
+        /// Limits and permissions for loading `message.attachments`.
+        public var attachments: AttachmentSettings
 
         public init(
             mailCollection: String = "mail", usersCollection: String? = nil, defaultFrom: String? = nil,
             defaultReplyTo: String? = nil, lease: Duration = .seconds(60), ttl: TTLPolicy = TTLPolicy(),
-            maxInFlight: Int = 4, sweepInterval: Duration = .seconds(1), idlePollInterval: Duration = .seconds(1)
+            maxInFlight: Int = 4, sweepInterval: Duration = .seconds(1), idlePollInterval: Duration = .seconds(1),
+            dkimSigner: DKIMSigner? = nil, attachments: AttachmentSettings = AttachmentSettings()
         ) {
             self.mailCollection = mailCollection
             self.usersCollection = usersCollection
@@ -37,13 +42,16 @@ public final class MailProcessor: Sendable {
             self.maxInFlight = maxInFlight
             self.sweepInterval = sweepInterval
             self.idlePollInterval = idlePollInterval
+            self.dkimSigner = dkimSigner
+            self.attachments = attachments
         }
 
         public init(_ configuration: Configuration) {
             self.init(
                 mailCollection: configuration.mailCollection, usersCollection: configuration.usersCollection,
                 defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo,
-                lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize)
+                lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize,
+                attachments: configuration.attachments)
         }
     }
 
@@ -54,6 +62,7 @@ public final class MailProcessor: Sendable {
     private let now: @Sendable () -> Timestamp
     private let logger: Logger
     private let inFlight = InFlightCounter()
+    private let attachmentLoader: AttachmentLoader
 
     public init(
         store: any DocumentStore, transport: any MailTransport, settings: Settings,
@@ -66,6 +75,7 @@ public final class MailProcessor: Sendable {
         self.composer = composer
         self.now = now
         self.logger = logger
+        self.attachmentLoader = AttachmentLoader(settings: settings.attachments)
     }
 
     /// Runs until the task is cancelled, then lets the deliveries under way finish.
@@ -182,9 +192,17 @@ public final class MailProcessor: Sendable {
         let resolver = RecipientResolver(store: store, usersCollection: settings.usersCollection, logger: logger)
         let recipients = try await resolver.resolve(mail, documentID: document.id)
 
+        var attachments: [Attachment] = []
+        if let attachmentFields = mail.message?.attachments {
+            attachments = try await attachmentLoader.load(attachmentFields)
+        }
+
         let builder = MessageBuilder(defaultFrom: settings.defaultFrom, defaultReplyTo: settings.defaultReplyTo)
-        let message = try builder.build(mail, recipients: recipients)
-        let composed = composer.compose(message)
+        let message = try builder.build(mail, recipients: recipients, attachments: attachments)
+        var composed = composer.compose(message)
+        if let signer = settings.dkimSigner {
+            composed.bytes = try signer.sign(composed.bytes, at: Date())
+        }
 
         let report = try await transport.deliver(composed, documentID: document.id)
         return DeliveryInfo(

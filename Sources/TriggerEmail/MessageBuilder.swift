@@ -35,6 +35,15 @@ struct MessageBuilder: Sendable {
             headers.append(field)
         }
 
+        for (index, attachment) in attachments.enumerated() {
+            do {
+                try attachment.validate()
+            } catch {
+                let name = attachment.filename.map { " (\($0))" } ?? ""
+                throw MailDocumentError("message.attachments[\(index)]\(name) is invalid: \(error.reason).")
+            }
+        }
+
         let to = try parseList(recipients.to, field: "to")
         let cc = try parseList(recipients.cc, field: "cc")
         let bcc = try parseList(recipients.bcc, field: "bcc")

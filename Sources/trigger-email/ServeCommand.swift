@@ -31,9 +31,13 @@ enum ServeCommand {
                 ["outbox": configuration.outboxDirectory])
         }
 
-        let processor = MailProcessor(
-            store: store, transport: transport, settings: MailProcessor.Settings(configuration),
-            logger: logger.labeled("processor"))
+        var settings = MailProcessor.Settings(configuration)
+        if let dkim = configuration.dkim {
+            settings.dkimSigner = try dkim.makeSigner()
+            logger.info("signing with DKIM", ["dkim.domain": dkim.domain, "dkim.selector": dkim.selector])
+        }
+
+        let processor = MailProcessor(store: store, transport: transport, settings: settings, logger: logger.labeled("processor"))
         let processing = Task { await processor.run() }
 
         let stop = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in

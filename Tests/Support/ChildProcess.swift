@@ -7,11 +7,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let input = Pipe()
     private let output = Pipe()
     private let errorOutput = Pipe()
-    private let lock = NSLock()
-    private var collectedOutput = Data()
-    private var collectedErrors = Data()
-    private var outputEnded = false
-    private var errorsEnded = false
+    private let collected = CollectedOutput()
 
     public init(executable: String, arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -26,32 +22,37 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = errorOutput
 
-        // An empty read means end of file: the child has closed that pipe.
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock {
-                if data.isEmpty { self?.outputEnded = true }
-                self?.collectedOutput.append(data)
-            }
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
-        errorOutput.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock {
-                if data.isEmpty { self?.errorsEnded = true }
-                self?.collectedErrors.append(data)
-            }
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
         try process.run()
+        startReader(output.fileHandleForReading.fileDescriptor, isOutput: true)
+        startReader(errorOutput.fileHandleForReading.fileDescriptor, isOutput: false)
+    }
+
+    /// Reads a pipe on a thread of its own until end of file, which comes once the child (and
+    /// any process it started) has closed its end. Blocking reads see end of file reliably,
+    /// where readability callbacks sometimes miss it.
+    private func startReader(_ descriptor: Int32, isOutput: Bool) {
+        // The thread holds the buffer, not this object, so a test that forgets a child still
+        // frees it, and the deinit's SIGKILL ends the read.
+        let collected = collected
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                collected.append(Data(buffer[0..<count]), isOutput: isOutput)
+            }
+            collected.end(isOutput: isOutput)
+        }
+        thread.start()
     }
 
     public var standardOutput: String {
-        lock.withLock { String(decoding: collectedOutput, as: UTF8.self) }
+        collected.text(isOutput: true)
     }
 
     public var standardError: String {
-        lock.withLock { String(decoding: collectedErrors, as: UTF8.self) }
+        collected.text(isOutput: false)
     }
 
     public func write(_ text: String) {
@@ -110,7 +111,7 @@ public final class ChildProcess: @unchecked Sendable {
         // Wait until both pipes reach end of file, so no output is lost; a grandchild that keeps
         // a pipe open only delays this by the bounded wait.
         let drainDeadline = ContinuousClock.now.advanced(by: .seconds(5))
-        while !lock.withLock({ outputEnded && errorsEnded }), ContinuousClock.now < drainDeadline {
+        while !collected.bothEnded, ContinuousClock.now < drainDeadline {
             try await Task.sleep(for: .milliseconds(5))
         }
         return process.terminationStatus
@@ -127,7 +128,34 @@ public final class ChildProcess: @unchecked Sendable {
     deinit {
         closeInput()
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        output.fileHandleForReading.readabilityHandler = nil
-        errorOutput.fileHandleForReading.readabilityHandler = nil
+    }
+}
+
+/// Standard output and standard error of a child, filled by reader threads.
+private final class CollectedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var output = Data()
+    private var errors = Data()
+    private var outputEnded = false
+    private var errorsEnded = false
+
+    func append(_ chunk: Data, isOutput: Bool) {
+        lock.withLock {
+            if isOutput { output.append(chunk) } else { errors.append(chunk) }
+        }
+    }
+
+    func end(isOutput: Bool) {
+        lock.withLock {
+            if isOutput { outputEnded = true } else { errorsEnded = true }
+        }
+    }
+
+    func text(isOutput: Bool) -> String {
+        lock.withLock { String(decoding: isOutput ? output : errors, as: UTF8.self) }
+    }
+
+    var bothEnded: Bool {
+        lock.withLock { outputEnded && errorsEnded }
     }
 }
