@@ -5,6 +5,11 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Equatable {
     public var reason: String
     public var offset: Int
 
+    public init(reason: String, offset: Int) {
+        self.reason = reason
+        self.offset = offset
+    }
+
     public var description: String { "Invalid JSON at byte \(offset): \(reason)." }
 }
 
@@ -151,28 +156,31 @@ struct JSONParser {
         }
     }
 
+    /// Reads a string in one pass: runs of plain bytes are copied whole into a byte buffer and
+    /// the text is decoded once at the end, so long strings with many escapes cost linear time.
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         position += 1
-        var scalars = String.UnicodeScalarView()
+        let start = position
+        var buffer: [UInt8] = []
         var runStart = position
-
-        func flushRun(upTo end: Int) {
-            if end > runStart {
-                scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars)
-            }
-        }
+        var hasEscapes = false
 
         while position < bytes.count {
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "\""):
-                flushRun(upTo: position)
+                let end = position
                 position += 1
-                return String(scalars)
+                if !hasEscapes {
+                    return try decodeUTF8(bytes[start..<end], at: start)
+                }
+                buffer.append(contentsOf: bytes[runStart..<end])
+                return try decodeUTF8(buffer[...], at: start)
             case UInt8(ascii: "\\"):
-                flushRun(upTo: position)
+                hasEscapes = true
+                buffer.append(contentsOf: bytes[runStart..<position])
                 position += 1
-                scalars.append(try parseEscape())
+                buffer.append(contentsOf: String(try parseEscape()).utf8)
                 runStart = position
             case 0x00..<0x20:
                 throw error("unescaped control character in a string")
@@ -181,6 +189,13 @@ struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    private func decodeUTF8(_ text: ArraySlice<UInt8>, at offset: Int) throws(JSONSyntaxError) -> String {
+        guard let string = String(validating: text, as: UTF8.self) else {
+            throw JSONSyntaxError(reason: "a string is not valid UTF-8", offset: offset)
+        }
+        return string
     }
 
     private mutating func parseEscape() throws(JSONSyntaxError) -> UnicodeScalar {
@@ -205,6 +220,8 @@ struct JSONParser {
 
     /// Reads `XXXX` after `\u`, joining a UTF-16 surrogate pair written as two escapes. A lone
     /// surrogate cannot be a Swift string, so it becomes U+FFFD as browsers do.
+    ///
+    /// NOTE: that replacement is silent; a document with a lone surrogate keeps U+FFFD.
     private mutating func parseUnicodeEscape() throws(JSONSyntaxError) -> UnicodeScalar {
         let first = try parseHexQuad()
         guard (0xD800...0xDBFF).contains(first) else {

@@ -11,7 +11,7 @@ public struct StreamLogHandler: LogHandler {
     public init() {}
 
     public func write(_ record: LogRecord) {
-        var line = "\(Self.formatTime(record.time)) \(record.level) \(record.label): \(record.message)"
+        var line = "\(Self.formatTime(record.time)) \(record.level) \(record.label): \(Self.escapingControls(record.message))"
         for key in record.metadata.keys.sorted() {
             line += " \(key)=\(Self.quoteIfNeeded(record.metadata[key]!))"
         }
@@ -22,22 +22,44 @@ public struct StreamLogHandler: LogHandler {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
+    /// Quotes a value that has spaces, quotes, `=` or control characters. Control characters
+    /// are escaped, so text from a document can neither break the line nor send terminal
+    /// escape sequences.
     static func quoteIfNeeded(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline || $0 == "\\" }
+        let needsQuotes = value.isEmpty
+            || value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || isControl($0) }
         guard needsQuotes else { return value }
 
         var quoted = "\""
-        for character in value {
-            switch character {
+        for scalar in value.unicodeScalars {
+            switch scalar {
             case "\"": quoted += "\\\""
             case "\\": quoted += "\\\\"
             case "\n": quoted += "\\n"
             case "\r": quoted += "\\r"
-            case "\r\n": quoted += "\\r\\n"
-            default: quoted.append(character)
+            case "\t": quoted += "\\t"
+            case _ where isControl(scalar): quoted += "\\u{\(String(scalar.value, radix: 16))}"
+            default: quoted.unicodeScalars.append(scalar)
             }
         }
         return quoted + "\""
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
+    }
+
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 
     static func formatTime(_ date: Date) -> String {

@@ -40,6 +40,16 @@ enum EncodedWord {
 
     /// Whether header text can go as it is: printable ASCII and spaces only, no token that
     /// looks like an encoded-word (which a reader would decode), and no word too long to fold.
+    /// Returns whether header text can go as it is, at any length: printable ASCII, spaces and
+    /// tabs, no `=?` that a reader would take for an encoded-word, and no leading white space,
+    /// which readers drop.
+    static func isPrintableASCII(_ text: String) -> Bool {
+        guard text.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && $0.value < 0x7F) || $0 == "\t" }) else {
+            return false
+        }
+        return !text.contains("=?") && text.first != " " && text.first != "\t"
+    }
+
     static func isPlainEnough(_ text: String) -> Bool {
         guard text.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && $0.value < 0x7F) || $0 == "\t" }) else {
             return false

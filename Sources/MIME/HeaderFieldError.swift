@@ -22,6 +22,9 @@ extension HeaderField {
         guard nameIsValid else {
             throw HeaderFieldError(name: name, reason: "a header name may contain only printable ASCII characters other than ':'")
         }
+        guard name.utf8.count <= 76 else {
+            throw HeaderFieldError(name: String(name.prefix(80)), reason: "a header name may be at most 76 characters long, so that the field starts on one line")
+        }
         guard !Self.composerOwnedNames.contains(name.lowercased()) else {
             throw HeaderFieldError(name: name, reason: "this header is set from the document's own fields and cannot be replaced through headers")
         }

@@ -2,6 +2,8 @@
 /// 2.1.1) by putting CRLF and a space between tokens.
 enum HeaderFolding {
     static let maxLineLength = 78
+    /// RFC 5322 section 2.1.1: no line may exceed 998 octets, CRLF excluded.
+    static let maxLineOctets = 998
 
     /// Renders `Name: token token ...` with folds, ending in CRLF.
     static func field(_ name: String, tokens: [String]) -> String {
@@ -23,14 +25,24 @@ enum HeaderFolding {
         return output + "\r\n"
     }
 
-    /// Renders unstructured text (Subject, custom headers), encoding it as encoded-words when it
-    /// is not plain ASCII.
-    static func unstructuredField(_ name: String, _ text: String) -> String {
-        // The first word cannot move to a continuation line, so it must fit after "Name: ".
-        let firstWordLength = text.prefix { $0 != " " }.utf8.count
-        if EncodedWord.isPlainEnough(text), name.utf8.count + 2 + firstWordLength <= maxLineLength {
+    /// Renders unstructured text (Subject, custom headers). Printable ASCII stays as written,
+    /// folded at its spaces, with a long word on a line of its own (up to 998 octets), because
+    /// structured values such as List-Unsubscribe URLs must not become encoded-words. Other text
+    /// is written as encoded-words.
+    ///
+    /// With `foldsLongWords`, used for the Subject, a word that cannot fit a 78-character line is
+    /// written as encoded-words instead, which fold; readers decode them in unstructured text.
+    static func unstructuredField(_ name: String, _ text: String, foldsLongWords: Bool = false) -> String {
+        if foldsLongWords, EncodedWord.isPlainEnough(text), name.utf8.count + 2 + text.prefix(while: { $0 != " " }).utf8.count <= maxLineLength {
+            return rawField(name, words: text.split(separator: " ", omittingEmptySubsequences: false).map(String.init))
+        }
+        if !foldsLongWords, EncodedWord.isPrintableASCII(text) {
             let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            return rawField(name, words: words)
+            let firstLineFits = name.utf8.count + 2 + (words.first?.utf8.count ?? 0) <= maxLineOctets
+            let laterLinesFit = words.dropFirst().allSatisfy { 1 + $0.utf8.count <= maxLineOctets }
+            if firstLineFits && laterLinesFit {
+                return rawField(name, words: words)
+            }
         }
         let firstLineSpace = maxLineLength - name.utf8.count - 2
         return field(name, tokens: EncodedWord.encode(text, firstLineSpace: firstLineSpace))

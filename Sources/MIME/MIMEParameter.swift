@@ -3,7 +3,8 @@ enum MIMEParameter {
     /// Characters of one encoded or quoted segment: a segment plus its name fits a folded line.
     static let maxSegmentLength = 60
 
-    /// Whether `value` can be written as one plain quoted-string: printable ASCII and short.
+    /// Returns whether `value` can be written as one plain quoted-string: printable ASCII and
+    /// short.
     static func isPlainQuotable(_ value: String) -> Bool {
         value.utf8.count <= maxSegmentLength && value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
     }

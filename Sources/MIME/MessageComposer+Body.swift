@@ -1,5 +1,5 @@
 /// The body of a message as a tree of MIME entities, built from the smallest structure that
-/// holds what the message has (RFC 2046):
+/// contains what the message has (RFC 2046):
 ///
 /// ```
 /// multipart/mixed          when there are attachments

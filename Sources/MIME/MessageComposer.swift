@@ -55,7 +55,7 @@ public struct MessageComposer: Sendable {
         if !message.replyTo.isEmpty { head += addressField("Reply-To", message.replyTo, form: addressForm) }
         if !message.to.isEmpty { head += addressField("To", message.to, form: addressForm) }
         if !message.cc.isEmpty { head += addressField("Cc", message.cc, form: addressForm) }
-        head += HeaderFolding.unstructuredField("Subject", message.subject)
+        head += HeaderFolding.unstructuredField("Subject", message.subject, foldsLongWords: true)
         head += "Message-ID: \(messageID)\r\n"
         head += "MIME-Version: 1.0\r\n"
         for field in message.extraHeaders {

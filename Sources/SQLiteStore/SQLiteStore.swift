@@ -62,12 +62,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         try migrate(connection)
     }
 
+    /// Brings the schema up to date. The version is read first without a lock, so opening an
+    /// up-to-date database (every `list` and `get`) never waits for another process's writes.
     private static func migrate(_ connection: SQLiteConnection) throws {
+        guard try schemaVersion(connection) != SQLiteSchema.version else { return }
+
         try connection.inWriteTransaction {
-            let statement = try connection.prepare("PRAGMA user_version")
-            _ = try statement.step()
-            let current = Int(statement.int64(at: 0))
-            statement.reset()
+            let current = try schemaVersion(connection)
 
             guard current <= SQLiteSchema.version else {
                 throw DocumentStoreError(
@@ -79,6 +80,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             }
             try connection.execute("PRAGMA user_version = \(SQLiteSchema.version)")
         }
+    }
+
+    private static func schemaVersion(_ connection: SQLiteConnection) throws -> Int {
+        let statement = try connection.prepare("PRAGMA user_version")
+        _ = try statement.step()
+        let version = Int(statement.int64(at: 0))
+        statement.reset()
+        return version
     }
 
     public func close() async {
@@ -276,7 +285,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             let sql = """
                 SELECT sequence, id, data, create_time, update_time FROM documents
                 WHERE collection = ? AND delivery_state = 'PROCESSING'
-                AND (lease_expire_time IS NULL OR lease_expire_time < ?)
+                AND (lease_expire_time IS NULL OR lease_expire_time < ?
+                     OR lease_expire_time NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z')
                 ORDER BY sequence LIMIT ?
                 """
             return try Self.readRows(sql, [.text(collection), .text(now.description), .integer(Int64(limit))], collection: collection, on: connection)
@@ -339,6 +349,10 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         let connection = UncheckedSendable(connection)
         do {
             return try await thread.run { try work(connection.value) }
+        } catch let error as SQLiteError where error.isBusy {
+            throw DocumentStoreError(
+                .storage,
+                "The SQLite database \(path) stayed locked by another process for more than the busy timeout; try again, and if it persists look for a process stuck in a transaction.")
         } catch let error as SQLiteError {
             throw DocumentStoreError(.storage, "The SQLite database \(path) failed: \(error)")
         }

@@ -86,8 +86,8 @@ public struct Configuration: Sendable {
     /// Loads the configuration from `environment`, with `flags` (variable name to value, from
     /// the command line) taking precedence. Throws for the first value that cannot be used.
     ///
-    /// Commands that only read or write documents pass `readsSMTPSettings: false`, so that an
-    /// SMTP setting they do not use cannot stop them; `smtp` is then `nil`.
+    /// Commands that only read or write documents pass `readsSMTPSettings: false`, so that a
+    /// sending setting they do not use cannot stop them; `smtp` and `dkim` are then `nil`.
     public static func load(
         environment: [String: String], flags: [String: String] = [:], readsSMTPSettings: Bool = true
     ) throws(ConfigurationError) -> Configuration {
@@ -118,8 +118,20 @@ public struct Configuration: Sendable {
         if let text = value("TTL_EXPIRE_VALUE") {
             configuration.ttl.value = try positiveInteger("TTL_EXPIRE_VALUE", text)
         }
+        // Both bounds keep every timestamp within four-digit years, so timestamps still sort
+        // as text; a century of TTL and a week of lease are far beyond any real use.
+        let maxTTL = configuration.ttl.unit.maxValueForOneHundredYears
+        guard configuration.ttl.value <= maxTTL else {
+            throw ConfigurationError(
+                variable: "TTL_EXPIRE_VALUE",
+                message: "\(configuration.ttl.value) \(configuration.ttl.unit.rawValue)s is more than 100 years; use at most \(maxTTL).")
+        }
         if let text = value("LEASE_SECONDS") {
-            configuration.lease = .seconds(try positiveInteger("LEASE_SECONDS", text))
+            let seconds = try positiveInteger("LEASE_SECONDS", text)
+            guard seconds <= 604_800 else {
+                throw ConfigurationError(variable: "LEASE_SECONDS", message: "\(seconds) is more than a week; use at most 604800.")
+            }
+            configuration.lease = .seconds(seconds)
         }
         if let text = value("SMTP_POOL_SIZE") {
             configuration.smtpPoolSize = try positiveInteger("SMTP_POOL_SIZE", text)
@@ -131,9 +143,9 @@ public struct Configuration: Sendable {
             configuration.logLevel = level.lowercased()
         }
         configuration.attachments = try attachmentSettings(value)
-        configuration.dkim = try DKIMSettings.load(value)
 
         guard readsSMTPSettings else { return configuration }
+        configuration.dkim = try DKIMSettings.load(value)
         if let uri = value(SMTPConnectionURI.variable) {
             configuration.smtp = try smtpConfiguration(uri: uri, password: value("SMTP_PASSWORD"), tlsOptions: value(TLSOptions.variable))
         } else if value(TLSOptions.variable) != nil {

@@ -4,7 +4,7 @@ import MIME
 /// `DKIM_DOMAIN`, `DKIM_SELECTOR` and `DKIM_PRIVATE_KEY_FILE`: messages are signed with DKIM
 /// (RFC 6376) when all three are set.
 public struct DKIMSettings: Sendable, Equatable {
-    /// The signing domain, `d=`; its DNS holds the public key at `SELECTOR._domainkey.DOMAIN`.
+    /// The signing domain, `d=`. Its DNS publishes the public key at `SELECTOR._domainkey.DOMAIN`.
     public var domain: String
     /// The selector, `s=`.
     public var selector: String
@@ -43,7 +43,8 @@ public struct DKIMSettings: Sendable, Equatable {
         do {
             return try DKIMSigner(domain: domain, selector: selector, privateKeyPEM: String(decoding: data, as: UTF8.self))
         } catch {
-            throw ConfigurationError(variable: "DKIM_PRIVATE_KEY_FILE", message: "\(error)")
+            // The signer's sentence names the value at fault: the domain, the selector or the key.
+            throw ConfigurationError(variable: "DKIM settings", message: "\(error)")
         }
     }
 }

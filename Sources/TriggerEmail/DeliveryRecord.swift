@@ -141,8 +141,11 @@ public enum DeliveryRecord {
         return updated
     }
 
+    /// The attempt count as written, or 0 when it is missing, negative, fractional beyond use or
+    /// too large to be a count (anything from 2^53 on), so a hand-edited value cannot crash the
+    /// processor.
     private static func attempts(_ delivery: JSONObject) -> Double {
-        guard let count = delivery["attempts"]?.numberValue, count >= 0, count.isFinite else { return 0 }
+        guard let count = delivery["attempts"]?.numberValue, count >= 0, count < 9_007_199_254_740_992 else { return 0 }
         return count.rounded(.down)
     }
 }

@@ -107,3 +107,13 @@ struct MessageBuilder: Sendable {
         return mailboxes
     }
 }
+
+extension MailDocument {
+    /// Checks that the addresses, headers and subject compose into a message, as the processor
+    /// will, without users lookups or attachments. `trigger-email send` uses it to reject a bad
+    /// document before it is written.
+    public func checkComposable(defaultFrom: String?, defaultReplyTo: String?) throws(MailDocumentError) {
+        let builder = MessageBuilder(defaultFrom: defaultFrom, defaultReplyTo: defaultReplyTo)
+        _ = try builder.build(self, recipients: .init(to: to, cc: cc, bcc: bcc))
+    }
+}

@@ -57,10 +57,14 @@ enum SMTPConnectionURI {
             password: components.password)
     }
 
-    /// Returns the URI with any password replaced, safe to print in an error.
+    /// Returns the URI with any password replaced, safe to print in an error. Works on the text
+    /// itself, so a URI that does not parse is redacted too.
     static func redacted(_ text: String) -> String {
-        guard var components = URLComponents(string: text), components.password != nil else { return text }
-        components.password = "redacted"
-        return components.string ?? "(unreadable URI)"
+        guard let schemeEnd = text.range(of: "://") else { return text }
+        let authorityStart = schemeEnd.upperBound
+        // The last @ of the whole text, so a password with an unencoded / or ? is still found.
+        guard let at = text[authorityStart...].lastIndex(of: "@") else { return text }
+        guard let colon = text[authorityStart..<at].firstIndex(of: ":") else { return text }
+        return String(text[..<text.index(after: colon)]) + "redacted" + String(text[at...])
     }
 }

@@ -6,6 +6,18 @@ import Foundation
 public struct TTLPolicy: Sendable, Equatable {
     public enum Unit: String, Sendable, CaseIterable {
         case never, hour, day, week, month, year
+
+        /// The largest count of this unit that stays within 100 years.
+        var maxValueForOneHundredYears: Int {
+            switch self {
+            case .never: Int.max
+            case .hour: 876_600
+            case .day: 36_525
+            case .week: 5_217
+            case .month: 1_200
+            case .year: 100
+            }
+        }
     }
 
     public var unit: Unit

@@ -58,10 +58,12 @@ enum AddCommand {
         guard let path, path != "-" else {
             return Array(FileHandle.standardInput.readDataToEndOfFile())
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // A FileHandle also reads pipes and devices such as /dev/stdin or <(...).
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CommandError("Cannot read \(path): the file does not exist or is not readable.")
         }
-        return Array(data)
+        defer { try? handle.close() }
+        return Array(handle.readDataToEndOfFile())
     }
 
     static func parseDocuments(_ input: [UInt8], oneLineEach: Bool) throws -> [JSONObject] {

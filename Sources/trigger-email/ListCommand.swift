@@ -80,6 +80,21 @@ enum ListCommand {
             }
         }.filter { !$0.isEmpty }.joined(separator: ",")
         let subject = document.data["message"]?[path: "subject"]?.stringValue ?? ""
-        return [document.id, state, attempts, recipients.isEmpty ? "-" : recipients, subject].joined(separator: "\t")
+        let fields = [document.id, state, attempts, recipients.isEmpty ? "-" : recipients, subject]
+        return fields.map(printable).joined(separator: "\t")
+    }
+
+    /// Escapes control characters (tabs and line breaks included) so that each document stays
+    /// on one line of tab-separated fields and no terminal escape sequence gets through.
+    private static func printable(_ text: String) -> String {
+        var output = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0) {
+                output += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        return output
     }
 }

@@ -37,15 +37,15 @@ enum SendCommand {
         }
 
         let fields = document(from: arguments)
-        do {
-            _ = try MailDocument(fields: fields)
-        } catch {
-            throw UsageError(error.message)
-        }
-
         let configuration = try Settings.configuration(arguments)
         guard fields["from"] != nil || configuration.defaultFrom != nil else {
             throw UsageError("No sender: pass --from ADDRESS or set DEFAULT_FROM.")
+        }
+        do {
+            let mail = try MailDocument(fields: fields)
+            try mail.checkComposable(defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo)
+        } catch {
+            throw UsageError(error.message)
         }
         let store = try await Settings.openStore(configuration)
         let queue = MailQueue(store: store, mailCollection: configuration.mailCollection)

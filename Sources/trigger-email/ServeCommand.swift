@@ -53,7 +53,9 @@ enum ServeCommand {
 
     private static func makeTransport(_ configuration: Configuration, logger: Logger) throws -> any MailTransport {
         guard let smtp = configuration.smtp else {
-            return OutboxTransport(directory: configuration.outboxDirectory)
+            let outbox = OutboxTransport(directory: configuration.outboxDirectory)
+            try outbox.prepare()
+            return outbox
         }
         let client = try SMTPClient(configuration: smtp, maxConnections: configuration.smtpPoolSize, logger: logger.labeled("smtp"))
         return SMTPTransport(client: client)

@@ -43,7 +43,9 @@ enum Settings {
     static var helpText: String {
         var lines = ["Configuration (each flag overrides its environment variable):"]
         for (name, meaning) in Configuration.variables {
-            lines.append("  --\(flagName(for: name)) VALUE".padding(toLength: 32, withPad: " ", startingAt: 0) + "\(name): \(meaning)")
+            let flag = "  --\(flagName(for: name)) VALUE"
+            let column = flag.count < 32 ? flag.padding(toLength: 32, withPad: " ", startingAt: 0) : flag + "  "
+            lines.append(column + "\(name): \(meaning)")
         }
         return lines.joined(separator: "\n")
     }

@@ -468,11 +468,14 @@ struct DocumentStoreContract: Sendable {
                 delivery["leaseExpireTime"] = lease.lease.map { .string($0.description) }
                 _ = try await store.add(["delivery": .object(delivery)], to: Self.collection, id: lease.id)
             }
+            // A lease that is not a timestamp can never be compared, so it counts as expired.
+            _ = try await store.add(["delivery": ["state": "PROCESSING", "leaseExpireTime": "garbage"]], to: Self.collection, id: "garbage")
+            _ = try await store.add(["delivery": ["state": "PROCESSING", "leaseExpireTime": 5]], to: Self.collection, id: "number")
 
             let expired = try await store.expiredLeases(in: Self.collection, at: now, limit: 10)
             let firstTwo = try await store.expiredLeases(in: Self.collection, at: now, limit: 2)
 
-            #expect(expired.map(\.id) == ["past", "missing", "long-past"])
+            #expect(expired.map(\.id) == ["past", "missing", "long-past", "garbage", "number"])
             #expect(firstTwo.map(\.id) == ["past", "missing"])
         }
     }

@@ -134,10 +134,18 @@ struct JSONParserTests {
         #expect(try JSONValue(parsing: stringCase.json) == .string(stringCase.expected))
     }
 
-    @Test("invalid UTF-8 becomes U+FFFD")
-    func invalidUTF8() throws {
+    @Test("invalid UTF-8 is rejected")
+    func invalidUTF8() {
         let bytes: [UInt8] = [0x22, 0x61, 0xFF, 0x62, 0xC3, 0x22]
-        #expect(try JSONValue(parsing: bytes) == .string("a\u{FFFD}b\u{FFFD}"))
+        #expect(throws: JSONSyntaxError(reason: "a string is not valid UTF-8", offset: 1)) { try JSONValue(parsing: bytes) }
+    }
+
+    @Test("escapes in a long string")
+    func manyEscapes() throws {
+        let line = String(repeating: "é\"\\x", count: 20) + "\n"
+        let text = String(repeating: line, count: 2_000)
+        let json = JSONValue.string(text).serialized()
+        #expect(try JSONValue(parsing: json) == .string(text))
     }
 
     @Test(

@@ -88,12 +88,22 @@ struct CommandLineTests {
         #expect(sendWithoutSender.status == 2)
         #expect(sendWithoutSender.errors == "trigger-email: error: No sender: pass --from ADDRESS or set DEFAULT_FROM. Run trigger-email send --help for its usage.\n")
 
+        let badAddress = try await program.run(["send", "--to", "not an address", "--from", "shop@example.com", "--subject", "S", "--text", "T"])
+        #expect(badAddress.status == 2)
+        #expect(badAddress.errors == "trigger-email: error: Field 'to' holds an invalid email address \"not an address\": it has no @. Run trigger-email send --help for its usage.\n")
+
+        let notAFolder = program.directory.appendingPathComponent("file-not-folder")
+        _ = FileManager.default.createFile(atPath: notAFolder.path, contents: Data("x".utf8))
+        let badOutbox = try await ProgramRunner(environment: ["OUTBOX_DIR": notAFolder.path]).run(["serve"])
+        #expect(badOutbox.status == 1)
+        #expect(badOutbox.errors.hasSuffix("trigger-email: error: Cannot create the outbox folder \(notAFolder.path): A file with the same name already exists; set OUTBOX_DIR to a folder this user may write to.\n"))
+
         let noCommand = try await program.run([])
         #expect(noCommand.status == 2)
         #expect(noCommand.output.isEmpty)
         #expect(noCommand.errors.hasPrefix("trigger-email: turns JSON mail documents"))
 
-        let sendWithoutBody = try await program.run(["send", "--to", "a@example.org", "--subject", "S"])
+        let sendWithoutBody = try await program.run(["send", "--to", "a@example.org", "--from", "shop@example.com", "--subject", "S"])
         #expect(sendWithoutBody.status == 2)
         #expect(sendWithoutBody.errors.contains("The message has neither text nor html: set message.text, message.html or both."))
     }

@@ -57,4 +57,23 @@ struct HeaderFieldTests {
         #expect(HeaderField.composerOwnedNames.allSatisfy { $0 == $0.lowercased() })
         #expect(HeaderField.composerOwnedNames.count == 11)
     }
+
+    @Test("long ASCII value stays as written")
+    func longASCIIValueStaysPlain() throws {
+        let url = "<https://example.com/unsubscribe?token=" + String(repeating: "a1b2", count: 50) + ">"
+        let message = MailMessage(
+            from: Mailbox(address: "shop@example.com"), to: [Mailbox(address: "ana@example.org")], subject: "x", text: "y",
+            extraHeaders: [HeaderField(name: "List-Unsubscribe", value: url), HeaderField(name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click")])
+        let text = String(decoding: MessageComposer().compose(message).bytes, as: UTF8.self)
+
+        #expect(text.contains("List-Unsubscribe:\r\n \(url)\r\n") || text.contains("List-Unsubscribe: \(url)\r\n"))
+        #expect(!text.contains("=?UTF-8?"))
+    }
+
+    @Test("header name over 76 characters is rejected")
+    func longNameRejected() {
+        let field = HeaderField(name: "X-" + String(repeating: "A", count: 75), value: "1")
+        let error = #expect(throws: HeaderFieldError.self) { try field.validate() }
+        #expect(error?.reason == "a header name may be at most 76 characters long, so that the field starts on one line")
+    }
 }

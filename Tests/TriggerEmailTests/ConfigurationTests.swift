@@ -71,6 +71,9 @@ struct ConfigurationTests {
             (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"ciphers\": \"x\"}"], "Invalid TLS_OPTIONS: unsupported option ciphers; supported: ca, rejectUnauthorized, servername."),
             (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"rejectUnauthorized\": \"no\"}"], "Invalid TLS_OPTIONS: rejectUnauthorized must be true or false, not a string."),
             (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "[]"], "Invalid TLS_OPTIONS: it must be a JSON object such as {\"rejectUnauthorized\": false}."),
+            (["LEASE_SECONDS": "9223372036854775807"], "Invalid LEASE_SECONDS: 9223372036854775807 is more than a week; use at most 604800."),
+            (["TTL_EXPIRE_TYPE": "year", "TTL_EXPIRE_VALUE": "8000"], "Invalid TTL_EXPIRE_VALUE: 8000 years is more than 100 years; use at most 100."),
+            (["TTL_EXPIRE_TYPE": "hour", "TTL_EXPIRE_VALUE": "99999999999"], "Invalid TTL_EXPIRE_VALUE: 99999999999 hours is more than 100 years; use at most 876600."),
             (["LOG_LEVEL": "loud"], "Invalid LOG_LEVEL: \"loud\" is not one of trace, debug, info, notice, warning, error."),
         ]
         for (environment, expected) in cases {
@@ -91,6 +94,19 @@ struct ConfigurationTests {
         #expect(configuration.smtp == nil)
         #expect(configuration.mailCollection == "outgoing")
         #expect(throws: ConfigurationError.self) { try Configuration.load(environment: environment) }
+    }
+
+    @Test("Password in an unparsable URI is redacted")
+    func passwordRedactedInvalidURI() {
+        for uri in ["smtp://user:SuperSecret99@127.0.0.1:abc", "smtp://user:SuperSecret99@[::1", "smtp://user:Super/Secret99@host:x"] {
+            do {
+                _ = try Configuration.load(environment: ["SMTP_CONNECTION_URI": uri])
+                Issue.record("\(uri) was accepted")
+            } catch {
+                #expect(!error.description.contains("SuperSecret99"))
+                #expect(!error.description.contains("Secret99"))
+            }
+        }
     }
 
     @Test("Password in the URI never appears in an error")

@@ -31,6 +31,15 @@ struct DeliveryRecordTests {
         #expect(claimed["delivery"]?[path: "leaseExpireTime"] == "2026-12-04T19:21:46.123Z")
     }
 
+    @Test("Claim survives an absurd attempt count")
+    func absurdAttemptCount() throws {
+        for attempts in [1e300, -5, 9_007_199_254_740_992] as [Double] {
+            let claimed = try #require(DeliveryRecord.claim(["delivery": ["state": "RETRY", "attempts": .number(attempts)]], at: start, lease: .seconds(60)))
+            #expect(claimed["delivery"]?[path: "attempts"] == 1)
+            #expect(DeliveryRecord.attempt(of: claimed) == 1)
+        }
+    }
+
     @Test("Claim refuses documents that are not ready")
     func claimRefusesFinishedDocuments() {
         for state in ["PROCESSING", "SUCCESS", "ERROR", "SOMETHING"] {

@@ -116,6 +116,14 @@ final class HTTPDownload: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
     ) {
+        // A status other than 2xx decides the outcome by itself, so an error page is reported
+        // by its status and never by its size.
+        if let httpResponse = response as? HTTPURLResponse, !(200..<300).contains(httpResponse.statusCode) {
+            let location = httpResponse.value(forHTTPHeaderField: "Location")
+            finish(.success(Response(statusCode: httpResponse.statusCode, location: location, body: [])))
+            completionHandler(.cancel)
+            return
+        }
         if response.expectedContentLength > Int64(maxBytes) {
             finish(.failure(FetchFailure.tooLarge))
             completionHandler(.cancel)
