@@ -7,12 +7,19 @@ import Logging
 /// Every method blocks its thread until the server replies or a timeout passes; `SMTPClient`
 /// runs sessions on threads of its own.
 final class SMTPSession {
-    private let configuration: SMTPServerConfiguration
+    let configuration: SMTPServerConfiguration
     private let tlsContext: TLSContext
-    private let logger: Logger
-    private var socket: SMTPSocket?
+    let logger: Logger
+    var socket: SMTPSocket?
     /// The EHLO keywords the server announced, upper-cased, with their parameters.
     private(set) var extensions: [String: String] = [:]
+    /// Messages this session has delivered, for the cap on messages per connection.
+    var messagesSent = 0
+    /// Set when a transaction did not complete, so the next one starts with RSET.
+    var needsReset = false
+    /// Set when the connection failed below SMTP (closed, timed out, unreadable reply): the
+    /// session cannot be used again.
+    var isBroken = false
 
     init(configuration: SMTPServerConfiguration, tlsContext: TLSContext, logger: Logger) {
         self.configuration = configuration
@@ -24,7 +31,7 @@ final class SMTPSession {
         socket?.close()
     }
 
-    private var server: String { configuration.serverDescription }
+    var server: String { configuration.serverDescription }
 
     private var tlsName: String { configuration.tls.serverName ?? configuration.host }
 
@@ -170,115 +177,6 @@ final class SMTPSession {
         }
     }
 
-    // MARK: - Mail transaction
-
-    /// Sends one message (RFC 5321 section 3.3): MAIL FROM, a RCPT TO per recipient, DATA.
-    /// Rejected recipients are reported, not thrown; only when none is accepted does it throw.
-    func send(_ envelope: SMTPEnvelope) throws -> SMTPDeliveryReport {
-        let mailFrom = SMTPCommand.mailFrom(envelope.sender, parameters: try mailParameters(for: envelope))
-        let mailReply = try exchange(mailFrom, step: .mailFrom)
-        guard mailReply.isPositiveCompletion else {
-            throw SMTPError(step: .mailFrom, server: server, command: mailFrom, reply: mailReply)
-        }
-
-        var report = SMTPDeliveryReport()
-        var rejections: [(recipient: String, reply: SMTPReply)] = []
-        for recipient in envelope.recipients {
-            let rcptTo = SMTPCommand.rcptTo(recipient)
-            let reply = try exchange(rcptTo, step: .recipients)
-            if reply.isPositiveCompletion {
-                report.accepted.append(recipient)
-            } else {
-                if reply.isTransientFailure {
-                    report.pending.append(recipient)
-                } else {
-                    report.rejected.append(recipient)
-                }
-                rejections.append((recipient, reply))
-                logger.info("recipient rejected", ["smtp.recipient": recipient, "smtp.reply": reply.description])
-            }
-        }
-        report.recipientReplies = rejections.map { "\($0.recipient): \($0.reply)" }
-
-        guard !report.accepted.isEmpty else {
-            _ = try? exchange(.reset, step: .recipients)
-            throw NoRecipientAcceptedError(server: server, rejections: rejections)
-        }
-
-        let dataReply = try exchange(.data, step: .data)
-        guard dataReply.code == 354 else {
-            throw SMTPError(step: .data, server: server, command: .data, reply: dataReply)
-        }
-
-        let finalReply = try transmit(envelope.message)
-        guard finalReply.isPositiveCompletion else {
-            throw SMTPError(step: .messageData, server: server, reply: finalReply, detail: "the server rejected the message")
-        }
-        report.response = finalReply.description
-        return report
-    }
-
-    /// The MAIL FROM parameters the message needs: `SMTPUTF8` (RFC 6531) for UTF-8 addresses
-    /// and header fields, `BODY=8BITMIME` (RFC 6152) for octets above 127. Throws when the
-    /// server does not offer what the message needs, because sending it anyway could corrupt it.
-    private func mailParameters(for envelope: SMTPEnvelope) throws(SMTPError) -> [String] {
-        var parameters: [String] = []
-        if envelope.requiresSMTPUTF8 {
-            guard extensions["SMTPUTF8"] != nil else {
-                throw SMTPError(
-                    step: .mailFrom, server: server,
-                    detail: "an address has non-ASCII characters before the @, and the server does not offer SMTPUTF8; use an ASCII address or a server that supports SMTPUTF8")
-            }
-            parameters.append("SMTPUTF8")
-        }
-        if envelope.requiresSMTPUTF8 || envelope.containsEightBitBody {
-            guard extensions["8BITMIME"] != nil else {
-                throw SMTPError(
-                    step: .mailFrom, server: server,
-                    detail: "the message has 8-bit content and the server does not offer 8BITMIME; send the attachment or raw part in base64")
-            }
-            parameters.append("BODY=8BITMIME")
-        }
-        return parameters
-    }
-
-    /// Sends the message with dot-stuffing (RFC 5321 section 4.5.2) and the final `.`, then
-    /// reads the reply. Once the data is on its way the server may deliver it even if the reply
-    /// never arrives, so every failure from here on states that the message may have been delivered.
-    private func transmit(_ message: [UInt8]) throws(SMTPError) -> SMTPReply {
-        guard let socket else { throw SMTPError(step: .messageData, server: server, detail: "not connected") }
-        let deadline = Deadline(after: configuration.timeouts.data)
-
-        do {
-            try socket.write(Self.dotStuffed(message), deadline: deadline, what: "sending the message data")
-            logger.trace("sent message data", ["smtp.bytes": String(message.count)])
-            return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to the message data")
-        } catch let error as TransportError {
-            throw SMTPError(step: .messageData, server: server, detail: error.message, mayHaveBeenDelivered: true)
-        } catch {
-            throw SMTPError(step: .messageData, server: server, detail: "\(error)", mayHaveBeenDelivered: true)
-        }
-    }
-
-    static func dotStuffed(_ message: [UInt8]) -> [UInt8] {
-        var output = [UInt8]()
-        output.reserveCapacity(message.count + message.count / 64 + 5)
-
-        var atLineStart = true
-        for byte in message {
-            if atLineStart, byte == UInt8(ascii: ".") {
-                output.append(UInt8(ascii: "."))
-            }
-            output.append(byte)
-            atLineStart = byte == 0x0A
-        }
-        if !atLineStart {
-            output += [0x0D, 0x0A]
-        }
-        output += [UInt8(ascii: "."), 0x0D, 0x0A]
-        return output
-    }
-
     // MARK: - Closing
 
     /// Says QUIT politely and closes; failures do not matter any more at this point.
@@ -292,7 +190,7 @@ final class SMTPSession {
 
     // MARK: - Wire
 
-    private func exchange(_ command: SMTPCommand, step: SMTPError.Step, timeout: Duration? = nil) throws(SMTPError) -> SMTPReply {
+    func exchange(_ command: SMTPCommand, step: SMTPError.Step, timeout: Duration? = nil) throws(SMTPError) -> SMTPReply {
         guard let socket else { throw SMTPError(step: step, server: server, detail: "not connected") }
         let deadline = Deadline(after: timeout ?? configuration.timeouts.command)
 
@@ -301,6 +199,7 @@ final class SMTPSession {
             try socket.write(Array((command.wireLine + "\r\n").utf8), deadline: deadline, what: "sending \(command.logLine)")
             return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to \(command.logLine)")
         } catch let error as TransportError {
+            isBroken = true
             throw SMTPError(step: step, server: server, command: command, detail: error.message)
         } catch {
             throw SMTPError(step: step, server: server, command: command, detail: "\(error)")
@@ -312,6 +211,7 @@ final class SMTPSession {
         do {
             return try readReply(socket: socket, deadline: Deadline(after: timeout), what: "waiting for the greeting")
         } catch let error as TransportError {
+            isBroken = true
             throw SMTPError(step: step, server: server, command: command, detail: error.message)
         } catch {
             throw SMTPError(step: step, server: server, command: command, detail: "\(error)")
@@ -319,7 +219,7 @@ final class SMTPSession {
     }
 
     /// Reads a possibly multi-line reply: `250-first`, `250-second`, `250 last`.
-    private func readReply(socket: SMTPSocket, deadline: Deadline, what: String) throws -> SMTPReply {
+    func readReply(socket: SMTPSocket, deadline: Deadline, what: String) throws -> SMTPReply {
         var lines: [String] = []
         var code: Int?
 

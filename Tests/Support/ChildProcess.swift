@@ -77,13 +77,17 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits until standard output holds a full line, and returns the first one.
     public func firstOutputLine(timeout: Duration) async throws -> String {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
+        // The check runs once more after the deadline, because on a loaded machine this task
+        // may wake only after the deadline although the line arrived long before.
+        var isLastCheck = false
+        while true {
             let text = standardOutput
             if let newline = text.firstIndex(of: "\n") {
                 return String(text[..<newline])
             }
-            guard process.isRunning else { break }
+            guard process.isRunning, !isLastCheck else { break }
             try await Task.sleep(for: .milliseconds(20))
+            isLastCheck = ContinuousClock.now >= deadline
         }
         throw TestEnvironmentError("\(process.executableURL!.lastPathComponent) printed no line within \(timeout); its errors: \(standardError)")
     }
@@ -91,8 +95,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits until `condition` holds for the error output (where logs go), or fails.
     public func waitForErrorOutput(timeout: Duration, _ condition: (String) -> Bool) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
+        while true {
             if condition(standardError) { return }
+            guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestEnvironmentError("the expected log line did not appear within \(timeout); the log was:\n\(standardError)")

@@ -65,7 +65,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         if options.dataDelay > 0 { arguments += ["--data-delay", String(options.dataDelay)] }
 
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])
-        let readyLine = try await child.firstOutputLine(timeout: .seconds(30))
+        let readyLine = try await child.firstOutputLine(timeout: .seconds(60))
         guard let ready = try? JSONValue(parsing: readyLine), let port = ready[path: "port"]?.numberValue else {
             throw TestEnvironmentError("the SMTP test server did not report its port; it printed \(readyLine)")
         }
@@ -100,9 +100,10 @@ public final class SMTPTestServer: @unchecked Sendable {
     /// Waits until at least `count` messages have arrived.
     public func waitForMessages(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [JSONValue] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
+        while true {
             let messages = try receivedMessages()
             if messages.count >= count { return messages }
+            guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestEnvironmentError("the SMTP test server received \(try receivedMessages().count) messages, not \(count), within \(timeout); its log:\n\(child.standardError)")

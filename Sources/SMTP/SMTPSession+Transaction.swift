@@ -1,0 +1,228 @@
+import Foundation
+
+/// The mail transaction (RFC 5321 section 3.3): MAIL FROM, a RCPT TO per recipient, DATA and
+/// the message. With PIPELINING (RFC 2920) the commands up to DATA go out in one write.
+extension SMTPSession {
+    /// Sends one message. Rejected recipients are reported, not thrown; only when none is
+    /// accepted does it throw. A session can send many messages one after another.
+    func send(_ envelope: SMTPEnvelope) throws -> SMTPDeliveryReport {
+        if needsReset {
+            try reset()
+        }
+        needsReset = true
+
+        try checkSize(of: envelope)
+        let mailFrom = SMTPCommand.mailFrom(envelope.sender, parameters: try mailParameters(for: envelope))
+        let rcptTos = envelope.recipients.map(SMTPCommand.rcptTo)
+
+        let replies = extensions["PIPELINING"] != nil
+            ? try pipelinedReplies(mailFrom: mailFrom, rcptTos: rcptTos)
+            : try sequentialReplies(mailFrom: mailFrom, rcptTos: rcptTos)
+
+        guard replies.mail.isPositiveCompletion else {
+            throw SMTPError(step: .mailFrom, server: server, command: mailFrom, reply: replies.mail)
+        }
+        var report = recipientReport(envelope.recipients, replies: replies.recipients)
+
+        guard !report.accepted.isEmpty else {
+            if replies.data?.code == 354 {
+                // A server that starts DATA with no recipient cannot be trusted with the rest
+                // of the session, so the connection is dropped instead of sending a message.
+                isBroken = true
+            }
+            let rejections = zip(envelope.recipients, replies.recipients).filter { !$0.1.isPositiveCompletion }
+            throw NoRecipientAcceptedError(server: server, rejections: rejections.map { ($0.0, $0.1) })
+        }
+
+        let dataReply = try replies.data ?? exchange(.data, step: .data)
+        guard dataReply.code == 354 else {
+            throw SMTPError(step: .data, server: server, command: .data, reply: dataReply)
+        }
+
+        let finalReply = try transmit(envelope.message)
+        guard finalReply.isPositiveCompletion else {
+            needsReset = false
+            throw SMTPError(step: .messageData, server: server, reply: finalReply, detail: "the server rejected the message")
+        }
+        needsReset = false
+        messagesSent += 1
+        report.response = finalReply.description
+        return report
+    }
+
+    /// Ends an unfinished transaction so the next one starts clean.
+    func reset() throws(SMTPError) {
+        let reply = try exchange(.reset, step: .mailFrom)
+        guard reply.isPositiveCompletion else {
+            throw SMTPError(step: .mailFrom, server: server, command: .reset, reply: reply)
+        }
+        needsReset = false
+    }
+
+    private struct TransactionReplies {
+        var mail: SMTPReply
+        var recipients: [SMTPReply]
+        /// The reply to DATA when it was pipelined; `nil` when DATA is still to be sent.
+        var data: SMTPReply?
+    }
+
+    /// Sends MAIL FROM, every RCPT TO and DATA in one write and reads their replies in order.
+    /// DATA may be the last command of a pipelined group (RFC 2920 section 3.1); a server
+    /// rejects it when no recipient was accepted, so no message can start without one.
+    private func pipelinedReplies(mailFrom: SMTPCommand, rcptTos: [SMTPCommand]) throws(SMTPError) -> TransactionReplies {
+        let commands = [mailFrom] + rcptTos + [.data]
+        try writeCommands(commands, step: .mailFrom)
+
+        let mail = try readCommandReply(mailFrom, step: .mailFrom)
+        var recipients: [SMTPReply] = []
+        for rcptTo in rcptTos {
+            recipients.append(try readCommandReply(rcptTo, step: .recipients))
+        }
+        let data = try readCommandReply(.data, step: .data)
+        return TransactionReplies(mail: mail, recipients: recipients, data: data)
+    }
+
+    private func sequentialReplies(mailFrom: SMTPCommand, rcptTos: [SMTPCommand]) throws(SMTPError) -> TransactionReplies {
+        let mail = try exchange(mailFrom, step: .mailFrom)
+        guard mail.isPositiveCompletion else {
+            return TransactionReplies(mail: mail, recipients: [], data: nil)
+        }
+
+        var recipients: [SMTPReply] = []
+        for rcptTo in rcptTos {
+            recipients.append(try exchange(rcptTo, step: .recipients))
+        }
+        return TransactionReplies(mail: mail, recipients: recipients, data: nil)
+    }
+
+    private func recipientReport(_ recipients: [String], replies: [SMTPReply]) -> SMTPDeliveryReport {
+        var report = SMTPDeliveryReport()
+        for (recipient, reply) in zip(recipients, replies) {
+            if reply.isPositiveCompletion {
+                report.accepted.append(recipient)
+                continue
+            }
+            if reply.isTransientFailure {
+                report.pending.append(recipient)
+            } else {
+                report.rejected.append(recipient)
+            }
+            report.recipientReplies.append("\(recipient): \(reply)")
+            logger.info("recipient rejected", ["smtp.recipient": recipient, "smtp.reply": reply.description])
+        }
+        return report
+    }
+
+    private func writeCommands(_ commands: [SMTPCommand], step: SMTPError.Step) throws(SMTPError) {
+        guard let socket else { throw SMTPError(step: step, server: server, detail: "not connected") }
+        for command in commands {
+            logger.trace("command", ["smtp.command": command.logLine])
+        }
+
+        let bytes = Array(commands.map { $0.wireLine + "\r\n" }.joined().utf8)
+        do {
+            try socket.write(bytes, deadline: Deadline(after: configuration.timeouts.command), what: "sending the pipelined commands")
+        } catch let error as TransportError {
+            isBroken = true
+            throw SMTPError(step: step, server: server, detail: error.message)
+        } catch {
+            isBroken = true
+            throw SMTPError(step: step, server: server, detail: "\(error)")
+        }
+    }
+
+    private func readCommandReply(_ command: SMTPCommand, step: SMTPError.Step) throws(SMTPError) -> SMTPReply {
+        guard let socket else { throw SMTPError(step: step, server: server, detail: "not connected") }
+        do {
+            let deadline = Deadline(after: configuration.timeouts.command)
+            return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to \(command.logLine)")
+        } catch let error as TransportError {
+            isBroken = true
+            throw SMTPError(step: step, server: server, command: command, detail: error.message)
+        } catch {
+            isBroken = true
+            throw SMTPError(step: step, server: server, command: command, detail: "\(error)")
+        }
+    }
+
+    // MARK: - Parameters
+
+    /// Refuses a message larger than the server's SIZE limit (RFC 1870) before sending it.
+    private func checkSize(of envelope: SMTPEnvelope) throws(SMTPError) {
+        guard let limitText = extensions["SIZE"], let limit = Int(limitText), limit > 0 else { return }
+        guard envelope.message.count <= limit else {
+            throw SMTPError(
+                step: .mailFrom, server: server,
+                detail: "the message is \(envelope.message.count) octets and the server accepts at most \(limit) (SIZE); send smaller attachments")
+        }
+    }
+
+    /// The MAIL FROM parameters: `SIZE` when the server declares it, `SMTPUTF8` (RFC 6531) for
+    /// UTF-8 addresses and header fields, `BODY=8BITMIME` (RFC 6152) for octets above 127.
+    /// Throws when the server does not offer what the message needs, because sending it anyway
+    /// could corrupt it.
+    private func mailParameters(for envelope: SMTPEnvelope) throws(SMTPError) -> [String] {
+        var parameters: [String] = []
+        if extensions["SIZE"] != nil {
+            parameters.append("SIZE=\(envelope.message.count)")
+        }
+        if envelope.requiresSMTPUTF8 {
+            guard extensions["SMTPUTF8"] != nil else {
+                throw SMTPError(
+                    step: .mailFrom, server: server,
+                    detail: "an address has non-ASCII characters before the @, and the server does not offer SMTPUTF8; use an ASCII address or a server that supports SMTPUTF8")
+            }
+            parameters.append("SMTPUTF8")
+        }
+        if envelope.requiresSMTPUTF8 || envelope.containsEightBitBody {
+            guard extensions["8BITMIME"] != nil else {
+                throw SMTPError(
+                    step: .mailFrom, server: server,
+                    detail: "the message has 8-bit content and the server does not offer 8BITMIME; send the attachment or raw part in base64")
+            }
+            parameters.append("BODY=8BITMIME")
+        }
+        return parameters
+    }
+
+    // MARK: - Message data
+
+    /// Sends the message with dot-stuffing (RFC 5321 section 4.5.2) and the final `.`, then
+    /// reads the reply. Once the data is on its way the server may deliver it even if the reply
+    /// never arrives, so every failure from here on states that the message may have been delivered.
+    private func transmit(_ message: [UInt8]) throws(SMTPError) -> SMTPReply {
+        guard let socket else { throw SMTPError(step: .messageData, server: server, detail: "not connected") }
+        let deadline = Deadline(after: configuration.timeouts.data)
+
+        do {
+            try socket.write(Self.dotStuffed(message), deadline: deadline, what: "sending the message data")
+            logger.trace("sent message data", ["smtp.bytes": String(message.count)])
+            return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to the message data")
+        } catch let error as TransportError {
+            isBroken = true
+            throw SMTPError(step: .messageData, server: server, detail: error.message, mayHaveBeenDelivered: true)
+        } catch {
+            isBroken = true
+            throw SMTPError(step: .messageData, server: server, detail: "\(error)", mayHaveBeenDelivered: true)
+        }
+    }
+
+    static func dotStuffed(_ message: [UInt8]) -> [UInt8] {
+        var output = [UInt8]()
+        output.reserveCapacity(message.count + message.count / 64 + 5)
+
+        var atLineStart = true
+        for byte in message {
+            if atLineStart, byte == UInt8(ascii: ".") {
+                output.append(UInt8(ascii: "."))
+            }
+            output.append(byte)
+            atLineStart = byte == 0x0A
+        }
+        if !atLineStart {
+            output += [0x0D, 0x0A]
+        }
+        output += [UInt8(ascii: "."), 0x0D, 0x0A]
+        return output
+    }
+}
