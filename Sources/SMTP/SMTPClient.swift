@@ -65,9 +65,31 @@ public final class SMTPClient: Sendable {
     /// Delivers one message and reports the server's reply for each recipient.
     ///
     /// A pooled connection that turns out to be closed by the server is replaced once, as long
-    /// as nothing of the message was sent. Throws `SMTPError` when a step fails and
-    /// `NoRecipientAcceptedError` when the server rejects every recipient.
+    /// as nothing of the message was sent. With XOAUTH2, a refused access token is replaced
+    /// once by a newly fetched one on a new connection. Throws `SMTPError` when a step fails,
+    /// `NoRecipientAcceptedError` when the server rejects every recipient, and the token
+    /// provider's error when it has no access token.
     public func send(_ envelope: SMTPEnvelope) async throws -> SMTPDeliveryReport {
+        // The token is fetched before the session runs, because the session blocks a thread
+        // and cannot await the provider. A reused connection does not need it, but the
+        // provider's cache makes the call cheap.
+        // NOTE: while the token endpoint fails, messages fail too, even when a pooled
+        // connection that is already authenticated could carry them.
+        do {
+            return try await send(envelope, accessToken: try await accessToken(forceRefresh: false))
+        } catch let error as SMTPError where error.rejectsAccessToken {
+            logger.info("access token refused; fetching a new one", ["smtp.server": configuration.serverDescription, "smtp.reply": error.reply?.description ?? ""])
+            return try await send(envelope, accessToken: try await accessToken(forceRefresh: true))
+        }
+    }
+
+    /// The XOAUTH2 bearer token, or `nil` without XOAUTH2.
+    private func accessToken(forceRefresh: Bool) async throws -> String? {
+        guard case .oauth2(_, let tokens)? = configuration.authentication else { return nil }
+        return try await tokens.accessToken(forceRefresh: forceRefresh)
+    }
+
+    private func send(_ envelope: SMTPEnvelope, accessToken: String?) async throws -> SMTPDeliveryReport {
         let configuration = configuration
         let tlsContext = tlsContext
         let logger = logger
@@ -89,12 +111,37 @@ public final class SMTPClient: Sendable {
             let session = SMTPSession(configuration: configuration, tlsContext: tlsContext, logger: logger)
             pool.recordOpened()
             do {
-                try session.open()
+                try session.open(accessToken: accessToken)
             } catch {
                 session.close()
                 throw error
             }
             return try Self.deliver(envelope, on: session, pool: pool, maxMessages: maxMessages)
+        }
+    }
+
+    /// Connects with the configured settings and reports what the server offers and whether AUTH
+    /// succeeds, then says QUIT. Sends no mail. Throws when a step before AUTH fails.
+    public func checkServer() async throws -> SMTPServerCheck {
+        let configuration = configuration
+        let tlsContext = tlsContext
+        let logger = logger
+
+        return try await threads.run {
+            let session = SMTPSession(configuration: configuration, tlsContext: tlsContext, logger: logger)
+            defer { session.close() }
+
+            var authenticationError: String?
+            do {
+                try session.open()
+            } catch let error as SMTPError where error.step == .authentication {
+                authenticationError = error.description
+            }
+            return SMTPServerCheck(
+                greeting: session.greetingText, extensions: session.extensions, tlsVersion: session.socket?.tlsVersion,
+                certificate: session.socket?.peerCertificate,
+                authenticated: configuration.authentication == nil ? nil : authenticationError == nil,
+                authenticationError: authenticationError)
         }
     }
 

@@ -38,6 +38,23 @@ public struct SMTPCommand: Sendable, Equatable, CustomStringConvertible {
     static func saslResponse(_ text: String, describedAs name: String) -> SMTPCommand {
         SMTPCommand(wireLine: Base64Text.encode(Array(text.utf8)), logLine: "<\(name) redacted>")
     }
+
+    static let authXOAuth2LogLine = "AUTH XOAUTH2 <redacted>"
+
+    /// `AUTH XOAUTH2` with the initial response of Google's XOAUTH2 mechanism, which Microsoft 365
+    /// uses too: base64 of `user=USER^Aauth=Bearer TOKEN^A^A`, where `^A` is the byte 0x01.
+    static func authXOAuth2(user: String, accessToken: String) -> SMTPCommand {
+        let response = Base64Text.encode(Array("user=\(user)\u{1}auth=Bearer \(accessToken)\u{1}\u{1}".utf8))
+        return SMTPCommand(wireLine: "AUTH XOAUTH2 \(response)", logLine: authXOAuth2LogLine)
+    }
+
+    /// The empty line that answers the 334 challenge of a failed XOAUTH2 exchange, after which
+    /// the server sends its final reply.
+    static let saslEmptyResponse = SMTPCommand(wireLine: "", logLine: "<empty SASL response>")
+
+    /// A copy whose wire form is the log form too, for keeping in an error that outlives the
+    /// exchange.
+    var redacted: SMTPCommand { SMTPCommand(wireLine: logLine, logLine: logLine) }
 }
 
 /// Base64 for SASL lines; no line wrapping.

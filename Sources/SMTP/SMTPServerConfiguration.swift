@@ -1,5 +1,5 @@
 /// The SMTP server's address and connection settings, read from `SMTP_CONNECTION_URI`, `SMTP_PASSWORD`
-/// and `TLS_OPTIONS`.
+/// and `TLS_OPTIONS`, or with `AUTH_TYPE=OAuth2` from `HOST`, `OAUTH_PORT` and `OAUTH_SECURE`.
 public struct SMTPServerConfiguration: Sendable, Equatable {
     public enum Security: Sendable, Equatable {
         /// `smtp://`: plain TCP, upgraded with STARTTLS whenever the server offers it.
@@ -12,28 +12,77 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     public var port: Int
     public var security: Security
     public var tls: TLSConfiguration
-    /// The user and password for AUTH; `nil` sends no AUTH.
-    public var credentials: Credentials?
+    /// How the client authenticates; `nil` sends no AUTH.
+    public var authentication: SMTPAuthentication?
     /// The name this client gives in EHLO.
     public var heloName: String
     public var timeouts: SMTPTimeouts
+    /// For `smtp://`: whether STARTTLS is used, required or skipped.
+    public var startTLS: STARTTLSPolicy = .whenOffered
 
     public init(
         host: String, port: Int, security: Security, tls: TLSConfiguration = TLSConfiguration(),
-        credentials: Credentials? = nil, heloName: String = "localhost", timeouts: SMTPTimeouts = SMTPTimeouts()
+        authentication: SMTPAuthentication? = nil, heloName: String = "localhost", timeouts: SMTPTimeouts = SMTPTimeouts()
     ) {
         self.host = host
         self.port = port
         self.security = security
         self.tls = tls
-        self.credentials = credentials
+        self.authentication = authentication
         self.heloName = heloName
         self.timeouts = timeouts
+    }
+
+    /// The user and password for AUTH PLAIN or LOGIN; `nil` with XOAUTH2 or without AUTH.
+    /// Setting it replaces `authentication`.
+    public var credentials: Credentials? {
+        get {
+            guard case .password(let credentials)? = authentication else { return nil }
+            return credentials
+        }
+        set { authentication = newValue.map(SMTPAuthentication.password) }
     }
 
     /// `host:port`, bracketing an IPv6 literal, as errors and logs show the server.
     public var serverDescription: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// How the client proves who it is to the server.
+public enum SMTPAuthentication: Sendable, Equatable, CustomStringConvertible {
+    /// AUTH PLAIN, or AUTH LOGIN when the server offers only that.
+    case password(Credentials)
+    /// AUTH XOAUTH2 as `user`, with bearer tokens from `tokens`. A refused token is replaced by
+    /// a new one once per message.
+    case oauth2(user: String, tokens: any AccessTokenProvider)
+
+    /// The user name sent in AUTH.
+    public var user: String {
+        switch self {
+        case .password(let credentials): credentials.user
+        case .oauth2(let user, _): user
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .password(let credentials): credentials.description
+        case .oauth2(let user, _): "\(user) (OAuth2 access token)"
+        }
+    }
+
+    /// Two token providers are equal only when they are the same object, because a provider
+    /// has no value to compare.
+    public static func == (lhs: SMTPAuthentication, rhs: SMTPAuthentication) -> Bool {
+        switch (lhs, rhs) {
+        case (.password(let left), .password(let right)):
+            left == right
+        case (.oauth2(let leftUser, let leftTokens), .oauth2(let rightUser, let rightTokens)):
+            leftUser == rightUser && (leftTokens as AnyObject) === (rightTokens as AnyObject)
+        default:
+            false
+        }
     }
 }
 
@@ -59,6 +108,8 @@ public struct TLSConfiguration: Sendable, Equatable {
     public var caFile: String?
     /// The name to expect in the certificate and send in SNI, when it differs from the host.
     public var serverName: String?
+    /// The oldest TLS version accepted; TLS 1.2 unless set higher.
+    public var minimumVersion: TLSVersion = .tls12
 
     public init(verifiesCertificate: Bool = true, caFile: String? = nil, serverName: String? = nil) {
         self.verifiesCertificate = verifiesCertificate
@@ -87,4 +138,11 @@ public struct SMTPTimeouts: Sendable, Equatable {
         self.command = command
         self.data = data
     }
+}
+
+/// TLS versions the client can require as a minimum. Versions before 1.2 are not offered at
+/// all, because RFC 8996 deprecates them.
+public enum TLSVersion: String, Sendable, Equatable {
+    case tls12 = "TLSv1.2"
+    case tls13 = "TLSv1.3"
 }

@@ -131,11 +131,21 @@ extension SMTPSession {
         }
     }
 
+    /// Reads the reply to one pipelined command. A 421 means the server is closing the
+    /// connection (RFC 5321 section 3.8), so no later reply will come: it ends the transaction
+    /// with that reply.
     private func readCommandReply(_ command: SMTPCommand, step: SMTPError.Step) throws(SMTPError) -> SMTPReply {
         guard let socket else { throw SMTPError(step: step, server: server, detail: "not connected") }
         do {
             let deadline = Deadline(after: configuration.timeouts.command)
-            return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to \(command.logLine)")
+            let reply = try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to \(command.logLine)")
+            if reply.code == 421 {
+                isBroken = true
+                throw SMTPError(step: step, server: server, command: command, reply: reply)
+            }
+            return reply
+        } catch let error as SMTPError {
+            throw error
         } catch let error as TransportError {
             isBroken = true
             throw SMTPError(step: step, server: server, command: command, detail: error.message)

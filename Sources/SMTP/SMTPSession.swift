@@ -13,6 +13,8 @@ final class SMTPSession {
     var socket: SMTPSocket?
     /// The EHLO keywords the server announced, upper-cased, with their parameters.
     private(set) var extensions: [String: String] = [:]
+    /// The server's greeting, as one line.
+    private(set) var greetingText = ""
     /// Messages this session has delivered, for the cap on messages per connection.
     var messagesSent = 0
     /// Set when a transaction did not complete, so the next one starts with RSET.
@@ -38,7 +40,8 @@ final class SMTPSession {
     // MARK: - Opening
 
     /// Connects, reads the greeting, sends EHLO, upgrades to TLS and authenticates as configured.
-    func open() throws(SMTPError) {
+    /// `accessToken` is the bearer token for XOAUTH2, which the caller fetched beforehand.
+    func open(accessToken: String? = nil) throws(SMTPError) {
         let timeouts = configuration.timeouts
         let socket: SMTPSocket
         do {
@@ -54,25 +57,39 @@ final class SMTPSession {
         }
 
         let greeting = try readReply(step: .greeting, command: nil, timeout: timeouts.greeting)
+        greetingText = greeting.description
         guard greeting.code == 220 else {
             throw SMTPError(step: .greeting, server: server, reply: greeting, detail: "the server does not accept mail now")
         }
 
         try hello()
 
-        if configuration.security == .startTLSWhenOffered, extensions["STARTTLS"] != nil {
-            let reply = try exchange(.startTLS, step: .startTLS)
-            guard reply.code == 220 else {
-                throw SMTPError(step: .startTLS, server: server, command: .startTLS, reply: reply)
-            }
-            try handshake(on: socket)
-            // RFC 3207 section 4.2: forget what was learned before TLS and ask again.
-            try hello()
+        if configuration.security == .startTLSWhenOffered {
+            try upgradeToTLS(socket)
         }
 
-        if let credentials = configuration.credentials {
-            try authenticate(credentials)
+        try authenticate(accessToken: accessToken)
+    }
+
+    /// Upgrades a clear-text connection with STARTTLS as the policy says (RFC 3207).
+    private func upgradeToTLS(_ socket: SMTPSocket) throws(SMTPError) {
+        guard configuration.startTLS != .never else { return }
+        guard extensions["STARTTLS"] != nil else {
+            if configuration.startTLS == .required {
+                throw SMTPError(
+                    step: .startTLS, server: server,
+                    detail: "the server does not offer STARTTLS and requireTLS is set, so nothing was sent in clear text; use smtps:// or a server that offers STARTTLS")
+            }
+            return
         }
+
+        let reply = try exchange(.startTLS, step: .startTLS)
+        guard reply.code == 220 else {
+            throw SMTPError(step: .startTLS, server: server, command: .startTLS, reply: reply)
+        }
+        try handshake(on: socket)
+        // RFC 3207 section 4.2: forget what was learned before TLS and ask again.
+        try hello()
     }
 
     private func handshake(on socket: SMTPSocket) throws(SMTPError) {
@@ -91,6 +108,12 @@ final class SMTPSession {
         if reply.code == 250 {
             extensions = Self.parseExtensions(reply)
             return
+        }
+        // Only a server that does not know EHLO (500, 502) gets HELO; any other refusal, such
+        // as 421 or 554, is the server's answer to this client.
+        guard reply.code == 500 || reply.code == 502 else {
+            if reply.code == 421 { isBroken = true }
+            throw SMTPError(step: .hello, server: server, command: ehlo, reply: reply)
         }
 
         let helo = SMTPCommand.helo(configuration.heloName)
@@ -122,6 +145,17 @@ final class SMTPSession {
     }
 
     // MARK: - AUTH
+
+    private func authenticate(accessToken: String?) throws(SMTPError) {
+        switch configuration.authentication {
+        case .password(let credentials)?:
+            try authenticate(credentials)
+        case .oauth2(let user, _)?:
+            try authenticateWithXOAuth2(user: user, accessToken: accessToken)
+        case nil:
+            break
+        }
+    }
 
     /// Authenticates with PLAIN (RFC 4616) when offered, otherwise LOGIN.
     private func authenticate(_ credentials: Credentials) throws(SMTPError) {
@@ -171,10 +205,61 @@ final class SMTPSession {
 
     private func expectAuthenticated(_ reply: SMTPReply, command: SMTPCommand) throws(SMTPError) {
         guard reply.code == 235 else {
+            // 535 means the credentials themselves were refused (RFC 4954 section 6); other
+            // replies, such as 421 or 454, are about the server, not the password.
+            if reply.code == 421 { isBroken = true }
             throw SMTPError(
                 step: .authentication, server: server, command: command, reply: reply,
-                detail: "check the user in SMTP_CONNECTION_URI and SMTP_PASSWORD")
+                detail: reply.code == 535 ? "check the user in SMTP_CONNECTION_URI and SMTP_PASSWORD" : nil)
         }
+    }
+
+    /// Authenticates with XOAUTH2, the bearer token mechanism of Gmail and Microsoft 365. A
+    /// server that refuses the token sends a 334 challenge with a JSON error first, which the
+    /// client answers with an empty line to get the final reply.
+    private func authenticateWithXOAuth2(user: String, accessToken: String?) throws(SMTPError) {
+        guard socket?.isTLS == true || Self.isLoopback(configuration.host) else {
+            throw SMTPError(
+                step: .authentication, server: server,
+                detail: "the server did not offer STARTTLS, so the access token was not sent over the unencrypted connection; set OAUTH_SECURE=true or use a server that offers STARTTLS")
+        }
+        guard let accessToken, !(user + accessToken).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw SMTPError(
+                step: .authentication, server: server,
+                detail: "XOAUTH2 needs an access token, and neither it nor the user name may contain control characters")
+        }
+
+        let mechanisms = Set((extensions["AUTH"] ?? "").uppercased().split(separator: " ").map(String.init))
+        guard mechanisms.contains("XOAUTH2") else {
+            let offered = mechanisms.isEmpty ? "no AUTH mechanism" : "only \(mechanisms.sorted().joined(separator: ", "))"
+            throw SMTPError(
+                step: .authentication, server: server,
+                detail: "the server offers \(offered), but AUTH_TYPE=OAuth2 needs XOAUTH2")
+        }
+
+        let command = SMTPCommand.authXOAuth2(user: user, accessToken: accessToken)
+        var reply = try exchange(command, step: .authentication)
+        var challenge: String?
+        if reply.code == 334 {
+            challenge = Self.decodedChallenge(reply)
+            reply = try exchange(.saslEmptyResponse, step: .authentication)
+        }
+        guard reply.code == 235 else {
+            var detail = "check that USER (\(user)) is the mailbox that the refresh token was issued for, and that the token's scope allows SMTP"
+            if let challenge {
+                detail = "the server's XOAUTH2 error is \(challenge); " + detail
+            }
+            throw SMTPError(step: .authentication, server: server, command: command.redacted, reply: reply, detail: detail)
+        }
+        logger.debug("authenticated", ["smtp.server": server, "smtp.user": user, "smtp.mechanism": "XOAUTH2"])
+    }
+
+    /// The text of a base64 SASL challenge, such as `{"status":"401","schemes":"Bearer"}`, with
+    /// control characters removed and cut at 200 characters; `nil` when it is not base64.
+    static func decodedChallenge(_ reply: SMTPReply) -> String? {
+        guard let data = Data(base64Encoded: reply.lines.joined()), !data.isEmpty else { return nil }
+        let text = String(decoding: data, as: UTF8.self).unicodeScalars.filter { $0.properties.generalCategory != .control }
+        return String(String.UnicodeScalarView(text.prefix(200)))
     }
 
     // MARK: - Closing

@@ -31,6 +31,30 @@ final class SMTPSocket {
         tls.flatMap { SSL_get_version($0) }.map { String(cString: $0) }
     }
 
+    /// The server certificate's subject, issuer and expiry, when TLS is on.
+    var peerCertificate: CertificateSummary? {
+        guard let tls, let certificate = SSL_get1_peer_certificate(tls) else { return nil }
+        defer { X509_free(certificate) }
+
+        func name(_ value: OpaquePointer?) -> String {
+            var buffer = [CChar](repeating: 0, count: 512)
+            guard let value, X509_NAME_oneline(value, &buffer, Int32(buffer.count)) != nil else { return "" }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+
+        var expiry = ""
+        if let bio = BIO_new(BIO_s_mem()) {
+            defer { BIO_free(bio) }
+            if ASN1_TIME_print(bio, X509_get0_notAfter(certificate)) == 1 {
+                var buffer = [UInt8](repeating: 0, count: Int(BIO_ctrl_pending(bio)))
+                let count = BIO_read(bio, &buffer, Int32(buffer.count))
+                expiry = String(decoding: buffer.prefix(Int(max(0, count))), as: UTF8.self)
+            }
+        }
+        return CertificateSummary(
+            subject: name(X509_get_subject_name(certificate)), issuer: name(X509_get_issuer_name(certificate)), expires: expiry)
+    }
+
     // MARK: - Connect
 
     /// Resolves `host` and connects to the first address that accepts within `timeout`.

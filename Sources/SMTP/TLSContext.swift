@@ -14,8 +14,9 @@ final class TLSContext: @unchecked Sendable {
         self.context = context
         self.configuration = configuration
 
-        guard copenssl_set_min_proto_version(context, TLS1_2_VERSION) == 1 else {
-            throw TransportError(kind: .tls, message: "cannot require TLS 1.2: \(OpenSSLErrors.drain())")
+        let minimum = configuration.minimumVersion == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
+        guard copenssl_set_min_proto_version(context, minimum) == 1 else {
+            throw TransportError(kind: .tls, message: "cannot require \(configuration.minimumVersion.rawValue): \(OpenSSLErrors.drain())")
         }
 
         guard configuration.verifiesCertificate else {

@@ -26,6 +26,9 @@ public struct Configuration: Sendable {
     public var lease: Duration
     /// `SMTP_POOL_SIZE`: SMTP connections open at once at most (default 4).
     public var smtpPoolSize: Int
+    /// Messages sent over one SMTP connection before it is replaced (default 100; the
+    /// `maxMessages` parameter of `SMTP_CONNECTION_URI`).
+    public var smtpMaxMessagesPerConnection = 100
     /// `OUTBOX_DIR`: where messages go when no SMTP server is configured (default `outbox`).
     public var outboxDirectory: String
     /// `LOG_LEVEL`: `trace`, `debug`, `info` (default), `warning` or `error`.
@@ -63,6 +66,15 @@ public struct Configuration: Sendable {
         ("SMTP_CONNECTION_URI", "smtp://user@host:587 (STARTTLS when offered) or smtps://user@host:465; unset writes to the outbox"),
         ("SMTP_PASSWORD", "password for SMTP AUTH, kept out of the URI and the logs"),
         ("TLS_OPTIONS", "JSON: {\"rejectUnauthorized\": false}, {\"ca\": \"PATH\"}, {\"servername\": \"NAME\"}"),
+        ("AUTH_TYPE", "UsernamePassword (default: SMTP_CONNECTION_URI and SMTP_PASSWORD) or OAuth2 (AUTH XOAUTH2 with tokens from OAUTH_TOKEN_URL)"),
+        ("HOST", "SMTP server host name with AUTH_TYPE=OAuth2, which ignores SMTP_CONNECTION_URI"),
+        ("OAUTH_PORT", "SMTP server port with AUTH_TYPE=OAuth2 (default 465)"),
+        ("OAUTH_SECURE", "true: TLS from the first byte; false: STARTTLS when offered (default true)"),
+        ("USER", "mailbox to authenticate as with AUTH_TYPE=OAuth2; set it explicitly, because shells set USER to the login name"),
+        ("CLIENT_ID", "OAuth2 client ID"),
+        ("CLIENT_SECRET", "OAuth2 client secret, kept out of the logs"),
+        ("REFRESH_TOKEN", "OAuth2 refresh token, kept out of the logs"),
+        ("OAUTH_TOKEN_URL", "OAuth2 token endpoint, https or loopback http (default https://oauth2.googleapis.com/token)"),
         ("DEFAULT_FROM", "sender when a document has no from"),
         ("DEFAULT_REPLY_TO", "Reply-To when a document has no replyTo"),
         ("USERS_COLLECTION", "collection where toUids/ccUids/bccUids are looked up (field email)"),
@@ -146,15 +158,23 @@ public struct Configuration: Sendable {
 
         guard readsSMTPSettings else { return configuration }
         configuration.dkim = try DKIMSettings.load(value)
-        if let uri = value(SMTPConnectionURI.variable) {
-            configuration.smtp = try smtpConfiguration(uri: uri, password: value("SMTP_PASSWORD"), tlsOptions: value(TLSOptions.variable))
+        if let oauth2 = try OAuth2Settings.load(value) {
+            let tls = try value(TLSOptions.variable).map { (text: String) throws(ConfigurationError) in try TLSOptions.parse(text) }
+            configuration.smtp = oauth2.serverConfiguration(tls: tls ?? TLSConfiguration(), tokens: OAuth2TokenProvider(settings: oauth2))
+        } else if let uri = value(SMTPConnectionURI.variable) {
+            let (smtp, options) = try smtpConfiguration(uri: uri, password: value("SMTP_PASSWORD"), tlsOptions: value(TLSOptions.variable))
+            configuration.smtp = smtp
+            if let maxConnections = options.maxConnections { configuration.smtpPoolSize = maxConnections }
+            if let maxMessages = options.maxMessages { configuration.smtpMaxMessagesPerConnection = maxMessages }
         } else if value(TLSOptions.variable) != nil {
             _ = try TLSOptions.parse(value(TLSOptions.variable)!)
         }
         return configuration
     }
 
-    private static func smtpConfiguration(uri: String, password: String?, tlsOptions: String?) throws(ConfigurationError) -> SMTPServerConfiguration {
+    private static func smtpConfiguration(
+        uri: String, password: String?, tlsOptions: String?
+    ) throws(ConfigurationError) -> (SMTPServerConfiguration, SMTPURIOptions) {
         let parsed = try SMTPConnectionURI.parse(uri)
         let tls = try tlsOptions.map { (text: String) throws(ConfigurationError) in try TLSOptions.parse(text) } ?? TLSConfiguration()
 
@@ -167,7 +187,10 @@ public struct Configuration: Sendable {
             }
             credentials = Credentials(user: user, password: password)
         }
-        return SMTPServerConfiguration(host: parsed.host, port: parsed.port, security: parsed.security, tls: tls, credentials: credentials)
+        var server = SMTPServerConfiguration(
+            host: parsed.host, port: parsed.port, security: parsed.security, tls: tls, authentication: credentials.map(SMTPAuthentication.password))
+        parsed.options.apply(to: &server)
+        return (server, parsed.options)
     }
 
     private static func attachmentSettings(_ value: (String) -> String?) throws(ConfigurationError) -> AttachmentSettings {

@@ -5,7 +5,8 @@ import SMTP
 /// server offers it, port 587 by default) or `smtps://...` (TLS from the start, port 465).
 ///
 /// A password in the URI is accepted for compatibility with existing settings, but
-/// `SMTP_PASSWORD` keeps it out of the URI and takes precedence.
+/// `SMTP_PASSWORD` keeps it out of the URI and takes precedence. Query parameters set
+/// connection options (`SMTPURIOptions`).
 enum SMTPConnectionURI {
     struct Parsed: Equatable {
         var host: String
@@ -13,6 +14,7 @@ enum SMTPConnectionURI {
         var security: SMTPServerConfiguration.Security
         var user: String?
         var password: String?
+        var options = SMTPURIOptions()
     }
 
     static let variable = "SMTP_CONNECTION_URI"
@@ -45,16 +47,21 @@ enum SMTPConnectionURI {
         if let port = components.port, !(1...65535).contains(port) {
             throw ConfigurationError(variable: variable, message: "the port \(port) is not between 1 and 65535.")
         }
-        if let query = components.query, !query.isEmpty {
-            throw ConfigurationError(variable: variable, message: "query parameters (\"?\(query)\") are not supported yet; put TLS settings in TLS_OPTIONS.")
+        let options = try SMTPURIOptions(components.queryItems ?? [])
+        var finalSecurity = security
+        var finalDefaultPort = defaultPort
+        if let secure = options.secure {
+            finalSecurity = secure ? .implicitTLS : .startTLSWhenOffered
+            finalDefaultPort = secure ? 465 : 587
         }
 
         return Parsed(
             host: host,
-            port: components.port ?? defaultPort,
-            security: security,
+            port: components.port ?? finalDefaultPort,
+            security: finalSecurity,
             user: components.user.flatMap { $0.isEmpty ? nil : $0 },
-            password: components.password)
+            password: components.password,
+            options: options)
     }
 
     /// Returns the URI with any password replaced, safe to print in an error. Works on the text

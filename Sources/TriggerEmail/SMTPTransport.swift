@@ -12,7 +12,7 @@ public struct SMTPTransport: MailTransport {
     public var summary: String {
         let configuration = client.configuration
         let scheme = configuration.security == .implicitTLS ? "smtps" : "smtp"
-        let user = configuration.credentials.map { "\($0.user)@" } ?? ""
+        let user = configuration.authentication.map { "\($0.user)@" } ?? ""
         return "\(scheme)://\(user)\(configuration.serverDescription)"
     }
 

@@ -5,7 +5,7 @@ import SMTP
 /// `{"rejectUnauthorized": false}`, `{"ca": "/path/to/ca.pem"}`, `{"servername": "mail.example.org"}`.
 enum TLSOptions {
     static let variable = "TLS_OPTIONS"
-    static let supportedKeys: Set<String> = ["rejectUnauthorized", "ca", "servername"]
+    static let supportedKeys: Set<String> = ["rejectUnauthorized", "ca", "servername", "minVersion"]
 
     static func parse(_ text: String) throws(ConfigurationError) -> TLSConfiguration {
         let object: JSONObject
@@ -48,6 +48,12 @@ enum TLSOptions {
                 throw ConfigurationError(variable: variable, message: "servername must be a host name.")
             }
             configuration.serverName = name
+        }
+        if let value = object["minVersion"] {
+            guard let text = value.stringValue, let version = TLSVersion(rawValue: text) else {
+                throw ConfigurationError(variable: variable, message: "minVersion must be \"TLSv1.2\" or \"TLSv1.3\"; older versions are not supported.")
+            }
+            configuration.minimumVersion = version
         }
         return configuration
     }

@@ -57,7 +57,9 @@ enum ServeCommand {
             try outbox.prepare()
             return outbox
         }
-        let client = try SMTPClient(configuration: smtp, maxConnections: configuration.smtpPoolSize, logger: logger.labeled("smtp"))
+        let client = try SMTPClient(
+            configuration: smtp, maxConnections: configuration.smtpPoolSize,
+            maxMessagesPerConnection: configuration.smtpMaxMessagesPerConnection, logger: logger.labeled("smtp"))
         return SMTPTransport(client: client)
     }
 }

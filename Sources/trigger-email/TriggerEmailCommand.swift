@@ -19,6 +19,7 @@ enum TriggerEmailCommand {
         ListCommand.command,
         RetryCommand.command,
         SendCommand.command,
+        CheckSMTPCommand.command,
     ]
 
     static func run(_ arguments: [String]) async -> Int32 {
@@ -72,7 +73,7 @@ enum TriggerEmailCommand {
             "Commands:",
         ]
         for command in commands {
-            lines.append("  " + command.name.padding(toLength: 9, withPad: " ", startingAt: 0) + command.summary)
+            lines.append("  " + command.name.padding(toLength: 11, withPad: " ", startingAt: 0) + command.summary)
         }
         lines += ["", "Run trigger-email COMMAND --help for a command's options.", "", Settings.helpText]
         return lines.joined(separator: "\n")

@@ -33,7 +33,7 @@ final class DeliveryHarness: @unchecked Sendable {
     ) async throws -> DeliveryHarness {
         let configuration = SMTPServerConfiguration(
             host: "127.0.0.1", port: server.port, security: security,
-            tls: tls ?? TLSConfiguration(caFile: server.caFile), credentials: credentials)
+            tls: tls ?? TLSConfiguration(caFile: server.caFile), authentication: credentials.map(SMTPAuthentication.password))
         return try await DeliveryHarness(
             transport: { logger in
                 SMTPTransport(client: try SMTPClient(configuration: configuration, maxConnections: 2, logger: logger))

@@ -180,6 +180,40 @@ struct SMTPDeliveryTests {
         await harness.stop()
     }
 
+    @Test("requireTLS refuses a server without STARTTLS")
+    func requireTLSWithoutSTARTTLS() async throws {
+        let server = try await SMTPTestServer.start()
+        var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: server.port, security: .startTLSWhenOffered)
+        configuration.startTLS = .required
+        let harness = try await DeliveryHarness(transport: { [configuration] logger in
+            SMTPTransport(client: try SMTPClient(configuration: configuration, maxConnections: 1, logger: logger))
+        })
+
+        let id = try await harness.add(["to": "a@example.org", "from": "shop@example.com", "message": ["subject": "x", "text": "y"]])
+
+        let delivery = try #require(try await harness.waitForState(id)["delivery"])
+        #expect(delivery[path: "error"] == .string(
+            "STARTTLS failed at 127.0.0.1:\(server.port): the server does not offer STARTTLS and requireTLS is set, so nothing was sent in clear text; use smtps:// or a server that offers STARTTLS."))
+        #expect(try server.receivedMessages().isEmpty)
+        await harness.stop()
+    }
+
+    @Test("ignoreTLS stays in clear text")
+    func ignoreTLS() async throws {
+        let server = try await SMTPTestServer.start(.init(tls: .starttls))
+        var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: server.port, security: .startTLSWhenOffered)
+        configuration.startTLS = .never
+        let harness = try await DeliveryHarness(transport: { [configuration] logger in
+            SMTPTransport(client: try SMTPClient(configuration: configuration, maxConnections: 1, logger: logger))
+        })
+
+        let id = try await harness.add(["to": "a@example.org", "from": "shop@example.com", "message": ["subject": "x", "text": "y"]])
+
+        #expect(try await harness.waitForState(id)["delivery"]?[path: "state"] == "SUCCESS")
+        #expect(try await server.waitForMessages(1).first?[path: "tls"] == false)
+        await harness.stop()
+    }
+
     @Test("Wrong password ends in ERROR quoting the 535 reply")
     func wrongPasswordFails() async throws {
         let server = try await SMTPTestServer.start(.init(tls: .starttls, users: ["mailer:s3cret"], requireAuthentication: true))

@@ -24,11 +24,17 @@ public final class SMTPTestServer: @unchecked Sendable {
         public var port: Int = 0
         /// Whether the server offers SMTPUTF8.
         public var offersSMTPUTF8 = false
+        /// `USER:TOKEN-PREFIX` pairs accepted by AUTH XOAUTH2: the user with any bearer token
+        /// that starts with the prefix.
+        public var xoauth2Users: [String] = []
+        /// The reply to a refused XOAUTH2 token: `challenge` (334 with a JSON error, then 535,
+        /// as Gmail does), `535` or `454`.
+        public var xoauth2Rejection = "challenge"
 
         public init(
             tls: TLSMode = .none, users: [String] = [], requireAuthentication: Bool = false, authMechanisms: [String] = [],
             rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, port: Int = 0,
-            offersSMTPUTF8: Bool = false
+            offersSMTPUTF8: Bool = false, xoauth2Users: [String] = [], xoauth2Rejection: String = "challenge"
         ) {
             self.tls = tls
             self.users = users
@@ -39,6 +45,8 @@ public final class SMTPTestServer: @unchecked Sendable {
             self.dataDelay = dataDelay
             self.port = port
             self.offersSMTPUTF8 = offersSMTPUTF8
+            self.xoauth2Users = xoauth2Users
+            self.xoauth2Rejection = xoauth2Rejection
         }
     }
 
@@ -62,6 +70,8 @@ public final class SMTPTestServer: @unchecked Sendable {
         for recipient in options.rejectRecipients { arguments += ["--reject-recipient", recipient] }
         for recipient in options.deferRecipients { arguments += ["--defer-recipient", recipient] }
         if options.offersSMTPUTF8 { arguments.append("--smtputf8") }
+        for user in options.xoauth2Users { arguments += ["--xoauth2", user] }
+        if !options.xoauth2Users.isEmpty { arguments += ["--xoauth2-rejection", options.xoauth2Rejection] }
         if options.dataDelay > 0 { arguments += ["--data-delay", String(options.dataDelay)] }
 
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])

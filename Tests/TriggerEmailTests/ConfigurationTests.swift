@@ -68,7 +68,7 @@ struct ConfigurationTests {
             (["SMTP_CONNECTION_URI": "http://mail.example.com"], "Invalid SMTP_CONNECTION_URI: the scheme \"http\" is not supported; use smtp:// (STARTTLS) or smtps:// (TLS)."),
             (["SMTP_CONNECTION_URI": "smtp://mailer@mail.example.com"], "Invalid SMTP_PASSWORD: SMTP_CONNECTION_URI names the user mailer but no password is set; set SMTP_PASSWORD."),
             (["SMTP_CONNECTION_URI": "smtp://mail.example.com:70000"], "Invalid SMTP_CONNECTION_URI: the port 70000 is not between 1 and 65535."),
-            (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"ciphers\": \"x\"}"], "Invalid TLS_OPTIONS: unsupported option ciphers; supported: ca, rejectUnauthorized, servername."),
+            (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"ciphers\": \"x\"}"], "Invalid TLS_OPTIONS: unsupported option ciphers; supported: ca, minVersion, rejectUnauthorized, servername."),
             (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "{\"rejectUnauthorized\": \"no\"}"], "Invalid TLS_OPTIONS: rejectUnauthorized must be true or false, not a string."),
             (["SMTP_CONNECTION_URI": "smtp://h", "TLS_OPTIONS": "[]"], "Invalid TLS_OPTIONS: it must be a JSON object such as {\"rejectUnauthorized\": false}."),
             (["LEASE_SECONDS": "9223372036854775807"], "Invalid LEASE_SECONDS: 9223372036854775807 is more than a week; use at most 604800."),
@@ -80,6 +80,56 @@ struct ConfigurationTests {
             #expect(throws: ConfigurationError.self) { try Configuration.load(environment: environment) }
             do {
                 _ = try Configuration.load(environment: environment)
+            } catch {
+                #expect(error.description == expected)
+            }
+        }
+    }
+
+    @Test("URI query parameters as nodemailer reads them")
+    func uriQueryParameters() throws {
+        let configuration = try Configuration.load(environment: [
+            "SMTP_CONNECTION_URI": "smtp://mail.example.com?requireTLS=true&name=mx.shop.example&connectionTimeout=5000&greetingTimeout=6000&socketTimeout=7000&pool=true&maxConnections=8&maxMessages=50&tls.rejectUnauthorized=false&tls.servername=smtp.example.net&tls.minVersion=TLSv1.3",
+        ])
+        let smtp = try #require(configuration.smtp)
+
+        #expect(smtp.startTLS == .required)
+        #expect(smtp.heloName == "mx.shop.example")
+        #expect(smtp.timeouts.connect == .milliseconds(5000))
+        #expect(smtp.timeouts.greeting == .milliseconds(6000))
+        #expect(smtp.timeouts.command == .milliseconds(7000))
+        #expect(smtp.timeouts.data == .milliseconds(7000))
+        #expect(smtp.tls.verifiesCertificate == false)
+        #expect(smtp.tls.serverName == "smtp.example.net")
+        #expect(smtp.tls.minimumVersion == .tls13)
+        #expect(configuration.smtpPoolSize == 8)
+        #expect(configuration.smtpMaxMessagesPerConnection == 50)
+    }
+
+    @Test("secure and ignoreTLS parameters")
+    func secureAndIgnoreTLS() throws {
+        let secure = try #require(try Configuration.load(environment: ["SMTP_CONNECTION_URI": "smtp://mail.example.com?secure=true"]).smtp)
+        #expect(secure.security == .implicitTLS)
+        #expect(secure.port == 465)
+
+        let ignore = try #require(try Configuration.load(environment: ["SMTP_CONNECTION_URI": "smtp://mail.example.com:25?ignoreTLS=true"]).smtp)
+        #expect(ignore.startTLS == .never)
+        #expect(ignore.port == 25)
+    }
+
+    @Test("bad URI query parameters")
+    func badURIQueryParameters() {
+        let cases: [(String, String)] = [
+            ("smtp://h?requireTLS=true&ignoreTLS=true", "Invalid SMTP_CONNECTION_URI: requireTLS and ignoreTLS contradict each other; set one of them."),
+            ("smtp://h?colour=blue", "Invalid SMTP_CONNECTION_URI: the query parameter \"colour\" is not supported; supported: secure, requireTLS, ignoreTLS, name, connectionTimeout, greetingTimeout, socketTimeout, pool, maxConnections, maxMessages, tls.rejectUnauthorized, tls.servername, tls.minVersion."),
+            ("smtp://h?socketTimeout=soon", "Invalid SMTP_CONNECTION_URI: the query parameter socketTimeout must be a number of milliseconds from 1 to 3600000."),
+            ("smtp://h?tls.minVersion=TLSv1", "Invalid SMTP_CONNECTION_URI: the query parameter tls.minVersion must be TLSv1.2 or TLSv1.3."),
+            ("smtp://h?secure=maybe", "Invalid SMTP_CONNECTION_URI: the query parameter secure must be true or false."),
+        ]
+        for (uri, expected) in cases {
+            do {
+                _ = try Configuration.load(environment: ["SMTP_CONNECTION_URI": uri])
+                Issue.record("\(uri) was accepted")
             } catch {
                 #expect(error.description == expected)
             }

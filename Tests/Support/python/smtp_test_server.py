@@ -33,7 +33,14 @@ Record fields:
 Text part contents keep the line endings that were sent, normally CRLF.
 
 Session events (connect, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, disconnect)
-are logged to stderr, one line each. Passwords are never logged.
+are logged to stderr, one line each. Passwords and bearer tokens are never
+logged.
+
+AUTH XOAUTH2 (offered with --xoauth2) takes the base64 of
+"user=USER\x01auth=Bearer TOKEN\x01\x01", as Gmail and Microsoft 365 do. A
+rejected token gets the reply that --xoauth2-rejection selects; by default,
+as Gmail does, a 334 challenge with a JSON error, and after the client's
+empty line, 535.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import binascii
 import email.message
 import email.policy
 import hmac
@@ -62,6 +70,7 @@ from typing import Any
 import trustme
 from aiosmtpd.smtp import (
     SMTP,
+    MISSING,
     AuthResult,
     Envelope,
     LoginPassword,
@@ -88,6 +97,15 @@ def parse_credentials(value: str) -> tuple[str, str]:
         # The value is not echoed because it may contain a password.
         raise argparse.ArgumentTypeError("invalid credentials: expected USER:PASSWORD")
     return user, password
+
+
+def parse_bearer_user(value: str) -> tuple[str, str]:
+    user, separator, prefix = value.partition(":")
+    if not separator or not user or not prefix:
+        raise argparse.ArgumentTypeError(
+            f"invalid XOAUTH2 user {value!r}: expected USER:TOKEN-PREFIX"
+        )
+    return user, prefix
 
 
 def parse_host(value: str) -> str:
@@ -158,6 +176,18 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "connection. With --tls none it is offered in plain text",
     )
     parser.add_argument(
+        "--xoauth2", metavar="USER:TOKEN-PREFIX", type=parse_bearer_user,
+        action="append", default=[],
+        help="offer AUTH XOAUTH2 and accept USER with any bearer token that "
+        "starts with TOKEN-PREFIX (repeatable)",
+    )
+    parser.add_argument(
+        "--xoauth2-rejection", choices=["challenge", "535", "454"], default="challenge",
+        help="reply to a rejected XOAUTH2 token: challenge sends 334 with a JSON "
+        "error, then 535 after the client's empty line; 535 and 454 reply at once "
+        "(default: challenge)",
+    )
+    parser.add_argument(
         "--require-auth", action="store_true",
         help="reply 530 to MAIL, RCPT, DATA, VRFY and HELP until AUTH succeeds",
     )
@@ -199,8 +229,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
     if arguments.tls != "none" and arguments.cert_dir is None:
         parser.error(f"--cert-dir is required with --tls {arguments.tls}")
-    if arguments.require_auth and not arguments.auth:
-        parser.error("--require-auth needs at least one --auth USER:PASSWORD")
+    if arguments.require_auth and not (arguments.auth or arguments.xoauth2):
+        parser.error("--require-auth needs at least one --auth USER:PASSWORD or --xoauth2 USER:TOKEN-PREFIX")
 
     users = [user for user, _ in arguments.auth]
     duplicates = sorted({user for user in users if users.count(user) > 1})
@@ -472,7 +502,9 @@ class SpoolingHandler:
     """aiosmtpd handler that applies the recipient rules and spools accepted messages."""
 
     def __init__(self, arguments: argparse.Namespace, spool: Spool) -> None:
-        self.offers_auth = bool(arguments.auth)
+        self.offers_auth = bool(arguments.auth or arguments.xoauth2)
+        self.bearer_prefixes: dict[str, str] = dict(arguments.xoauth2)
+        self.xoauth2_rejection: str = arguments.xoauth2_rejection
         self.rejected_recipients: list[str] = arguments.reject_recipient
         self.deferred_recipients: list[str] = arguments.defer_recipient
         self.data_delay: float = arguments.data_delay
@@ -555,6 +587,42 @@ class SpoolingHandler:
         )
         return f"250 2.0.0 OK: queued as {path.stem}"
 
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """Check an XOAUTH2 initial response against the --xoauth2 users and prefixes."""
+        peer = format_peer(server.session.peer)
+        if len(args) == 1:
+            response = await server.challenge_auth("")
+            if response is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                response = base64.b64decode(args[1].encode(), validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+
+        parsed = parse_xoauth2_response(response)
+        if parsed is None:
+            log.info("%s AUTH XOAUTH2 rejected: malformed initial response", peer)
+            await server.push("501 5.5.2 Malformed XOAUTH2 initial response")
+            return AuthResult(success=False, handled=True)
+
+        user, token = parsed
+        prefix = self.bearer_prefixes.get(user)
+        if prefix is not None and token.startswith(prefix):
+            log.info("%s AUTH XOAUTH2 accepted for user %r", peer, user)
+            return AuthResult(success=True, auth_data=user)
+
+        reason = "unknown user" if prefix is None else "token not accepted"
+        log.info("%s AUTH XOAUTH2 rejected for user %r: %s (%s)", peer, user, reason, self.xoauth2_rejection)
+        if self.xoauth2_rejection == "454":
+            return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+        if self.xoauth2_rejection == "challenge":
+            error = json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"})
+            if await server.challenge_auth(error) is MISSING:
+                return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
+
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):
             # A client that rejects the certificate ends up here. aiosmtpd
@@ -563,6 +631,24 @@ class SpoolingHandler:
             return "454 4.7.0 TLS handshake failed"
         log.error("SMTP session error: %r", error, exc_info=error)
         return f"451 4.3.0 Internal server error: {type(error).__name__}: {error}"
+
+
+def parse_xoauth2_response(response: bytes) -> tuple[str, str] | None:
+    """Return the user and bearer token of an XOAUTH2 initial response, or None if malformed."""
+    try:
+        text = response.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text.endswith("\x01\x01"):
+        return None
+    fields = text[:-2].split("\x01")
+    if len(fields) != 2 or not fields[0].startswith("user=") or not fields[1].startswith("auth=Bearer "):
+        return None
+    user = fields[0].removeprefix("user=")
+    token = fields[1].removeprefix("auth=Bearer ")
+    if not user or not token:
+        return None
+    return user, token
 
 
 def create_authenticator(credentials: list[tuple[str, str]]):
@@ -664,13 +750,18 @@ def watch_standard_input(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -
 
 
 def excluded_mechanisms(arguments: argparse.Namespace) -> list[str]:
-    """Return the AUTH mechanisms to hide: all without --auth, else those not in --auth-mechanism."""
+    """Return the AUTH mechanisms to hide.
+
+    PLAIN and LOGIN are hidden without --auth, and otherwise when
+    --auth-mechanism leaves them out. XOAUTH2 is hidden without --xoauth2.
+    """
+    excluded = [] if arguments.xoauth2 else ["XOAUTH2"]
     if not arguments.auth:
-        return ["PLAIN", "LOGIN"]
+        return excluded + ["PLAIN", "LOGIN"]
     if not arguments.auth_mechanism:
-        return []
+        return excluded
     offered = {mechanism.upper() for mechanism in arguments.auth_mechanism}
-    return [mechanism for mechanism in ("PLAIN", "LOGIN") if mechanism not in offered]
+    return excluded + [mechanism for mechanism in ("PLAIN", "LOGIN") if mechanism not in offered]
 
 
 async def serve(arguments: argparse.Namespace, watches_standard_input: bool) -> int:
@@ -723,8 +814,8 @@ async def serve(arguments: argparse.Namespace, watches_standard_input: bool) -> 
 
     port = server.sockets[0].getsockname()[1]
     log.info(
-        "listening on %s port %d (TLS mode %s, AUTH users %d, spool %s)",
-        arguments.host, port, arguments.tls, len(arguments.auth), spool.directory,
+        "listening on %s port %d (TLS mode %s, AUTH users %d, XOAUTH2 users %d, spool %s)",
+        arguments.host, port, arguments.tls, len(arguments.auth), len(arguments.xoauth2), spool.directory,
     )
 
     # The handlers are installed before the ready line, so that a parent that
