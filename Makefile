@@ -3,7 +3,7 @@
 SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-DEBIAN_PACKAGES := libsqlite3-dev libssl-dev pkg-config openssl
+DEBIAN_PACKAGES := libsqlite3-dev libssl-dev pkg-config openssl postfix
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test build debian-packages python-tools clean
@@ -20,7 +20,12 @@ test: debian-packages python-tools
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
 	TRIGGER_EMAIL_PYTHON="$(abspath $(PYTHON))" $(SWIFT) test --skip-build
 
-# Installs the Debian packages the build needs, only those missing.
+# Installs the Debian packages the build and the tests need, only those missing.
+# The tests start private Postfix instances, so the system's Postfix is installed with the
+# debconf answer "No configuration": no /etc/postfix/main.cf, and the postfix service does not
+# start. Without that answer, a noninteractive install takes the default "Internet Site", which
+# writes main.cf and, on a machine that starts services on install, runs Postfix on port 25 of
+# every interface.
 debian-packages:
 	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain from swift.org first." >&2; exit 1; }
 	@missing=""; \
@@ -29,6 +34,9 @@ debian-packages:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
+		case " $$missing " in *" postfix "*) \
+			echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections;; \
+		esac; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
 

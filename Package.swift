@@ -49,7 +49,7 @@ let package = Package(
         ),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "TestSupport"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"]),
-        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "TestSupport"]),
+        .testTarget(name: "SMTPTests", dependencies: ["SMTP", "Logging", "TestSupport"]),
         .testTarget(name: "TriggerEmailTests", dependencies: ["TriggerEmail", "DocumentStore", "SQLiteStore", "SMTP", "MIME", "Logging", "TestSupport"]),
         .testTarget(
             name: "Integration",

@@ -56,6 +56,14 @@ public final class BlockingThreadPool: @unchecked Sendable {
     }
 
     private func runJobs() {
+        // A write to a socket the peer has closed raises SIGPIPE in the writing thread, which
+        // ends the process by default. OpenSSL writes without MSG_NOSIGNAL, so these threads
+        // block the signal and such a write fails with EPIPE instead.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
         while let job = nextJob() {
             job()
         }

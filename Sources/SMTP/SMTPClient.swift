@@ -65,7 +65,7 @@ public final class SMTPClient: Sendable {
     /// Delivers one message and reports the server's reply for each recipient.
     ///
     /// A pooled connection that turns out to be closed by the server is replaced once, as long
-    /// as nothing of the message was sent. With XOAUTH2, a refused access token is replaced
+    /// as nothing of the message was sent. With XOAUTH2, a rejected access token is replaced
     /// once by a newly fetched one on a new connection. Throws `SMTPError` when a step fails,
     /// `NoRecipientAcceptedError` when the server rejects every recipient, and the token
     /// provider's error when it has no access token.
@@ -78,12 +78,12 @@ public final class SMTPClient: Sendable {
         do {
             return try await send(envelope, accessToken: try await accessToken(forceRefresh: false))
         } catch let error as SMTPError where error.rejectsAccessToken {
-            logger.info("access token refused; fetching a new one", ["smtp.server": configuration.serverDescription, "smtp.reply": error.reply?.description ?? ""])
+            logger.info("access token rejected; fetching a new one", ["smtp.server": configuration.serverDescription, "smtp.reply": error.reply?.description ?? ""])
             return try await send(envelope, accessToken: try await accessToken(forceRefresh: true))
         }
     }
 
-    /// The XOAUTH2 bearer token, or `nil` without XOAUTH2.
+    /// Returns the XOAUTH2 bearer token from the configured provider, or `nil` without XOAUTH2.
     private func accessToken(forceRefresh: Bool) async throws -> String? {
         guard case .oauth2(_, let tokens)? = configuration.authentication else { return nil }
         return try await tokens.accessToken(forceRefresh: forceRefresh)
@@ -127,15 +127,25 @@ public final class SMTPClient: Sendable {
         let tlsContext = tlsContext
         let logger = logger
 
-        return try await threads.run {
+        // Without a token the session still connects and reports the server, and the token
+        // provider's error becomes the AUTH result.
+        var accessToken: String?
+        var tokenError: String?
+        do {
+            accessToken = try await self.accessToken(forceRefresh: false)
+        } catch {
+            tokenError = "\(error)"
+        }
+
+        return try await threads.run { [accessToken, tokenError] in
             let session = SMTPSession(configuration: configuration, tlsContext: tlsContext, logger: logger)
             defer { session.close() }
 
             var authenticationError: String?
             do {
-                try session.open()
+                try session.open(accessToken: accessToken)
             } catch let error as SMTPError where error.step == .authentication {
-                authenticationError = error.description
+                authenticationError = tokenError ?? error.description
             }
             return SMTPServerCheck(
                 greeting: session.greetingText, extensions: session.extensions, tlsVersion: session.socket?.tlsVersion,

@@ -48,8 +48,8 @@ public struct SMTPCommand: Sendable, Equatable, CustomStringConvertible {
         return SMTPCommand(wireLine: "AUTH XOAUTH2 \(response)", logLine: authXOAuth2LogLine)
     }
 
-    /// The empty line that answers the 334 challenge of a failed XOAUTH2 exchange, after which
-    /// the server sends its final reply.
+    /// The empty line that the client sends in response to the 334 challenge of a failed XOAUTH2
+    /// exchange, after which the server sends its final reply.
     static let saslEmptyResponse = SMTPCommand(wireLine: "", logLine: "<empty SASL response>")
 
     /// A copy whose wire form is the log form too, for keeping in an error that outlives the

@@ -12,7 +12,7 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     public var port: Int
     public var security: Security
     public var tls: TLSConfiguration
-    /// How the client authenticates; `nil` sends no AUTH.
+    /// The AUTH mechanism and its credentials; `nil` sends no AUTH.
     public var authentication: SMTPAuthentication?
     /// The name this client gives in EHLO.
     public var heloName: String
@@ -49,11 +49,11 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     }
 }
 
-/// How the client proves who it is to the server.
+/// The way the client proves its identity to the server: a password or an OAuth 2.0 token.
 public enum SMTPAuthentication: Sendable, Equatable, CustomStringConvertible {
     /// AUTH PLAIN, or AUTH LOGIN when the server offers only that.
     case password(Credentials)
-    /// AUTH XOAUTH2 as `user`, with bearer tokens from `tokens`. A refused token is replaced by
+    /// AUTH XOAUTH2 as `user`, with bearer tokens from `tokens`. A rejected token is replaced by
     /// a new one once per message.
     case oauth2(user: String, tokens: any AccessTokenProvider)
 

@@ -90,7 +90,12 @@ extension SMTPSession {
 
         var recipients: [SMTPReply] = []
         for rcptTo in rcptTos {
-            recipients.append(try exchange(rcptTo, step: .recipients))
+            let reply = try exchange(rcptTo, step: .recipients)
+            // 421: the server is closing the connection, so no later command can succeed.
+            guard reply.code != 421 else {
+                throw SMTPError(step: .recipients, server: server, command: rcptTo, reply: reply)
+            }
+            recipients.append(reply)
         }
         return TransactionReplies(mail: mail, recipients: recipients, data: nil)
     }

@@ -215,18 +215,21 @@ final class SMTPSession {
     }
 
     /// Authenticates with XOAUTH2, the bearer token mechanism of Gmail and Microsoft 365. A
-    /// server that refuses the token sends a 334 challenge with a JSON error first, which the
-    /// client answers with an empty line to get the final reply.
+    /// server that rejects the token sends a 334 challenge with a JSON error first, and the
+    /// client responds with an empty line to get the final reply.
     private func authenticateWithXOAuth2(user: String, accessToken: String?) throws(SMTPError) {
         guard socket?.isTLS == true || Self.isLoopback(configuration.host) else {
             throw SMTPError(
                 step: .authentication, server: server,
                 detail: "the server did not offer STARTTLS, so the access token was not sent over the unencrypted connection; set OAUTH_SECURE=true or use a server that offers STARTTLS")
         }
-        guard let accessToken, !(user + accessToken).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+        guard let accessToken else {
+            throw SMTPError(step: .authentication, server: server, detail: "no access token was fetched for XOAUTH2")
+        }
+        guard !(user + accessToken).unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw SMTPError(
                 step: .authentication, server: server,
-                detail: "XOAUTH2 needs an access token, and neither it nor the user name may contain control characters")
+                detail: "the user name or the access token contains a control character, which the XOAUTH2 line cannot carry")
         }
 
         let mechanisms = Set((extensions["AUTH"] ?? "").uppercased().split(separator: " ").map(String.init))
@@ -254,8 +257,8 @@ final class SMTPSession {
         logger.debug("authenticated", ["smtp.server": server, "smtp.user": user, "smtp.mechanism": "XOAUTH2"])
     }
 
-    /// The text of a base64 SASL challenge, such as `{"status":"401","schemes":"Bearer"}`, with
-    /// control characters removed and cut at 200 characters; `nil` when it is not base64.
+    /// Returns the text of a base64 SASL challenge, such as `{"status":"401","schemes":"Bearer"}`,
+    /// without control characters and cut at 200 characters, or `nil` when it is not base64.
     static func decodedChallenge(_ reply: SMTPReply) -> String? {
         guard let data = Data(base64Encoded: reply.lines.joined()), !data.isEmpty else { return nil }
         let text = String(decoding: data, as: UTF8.self).unicodeScalars.filter { $0.properties.generalCategory != .control }
@@ -267,7 +270,10 @@ final class SMTPSession {
     /// Says QUIT politely and closes; failures do not matter any more at this point.
     func close() {
         if let socket {
-            _ = try? exchange(.quit, step: .hello, timeout: .seconds(2))
+            // A broken connection is out of step with the server, so QUIT would only wait.
+            if !isBroken {
+                _ = try? exchange(.quit, step: .hello, timeout: .seconds(2))
+            }
             socket.close()
         }
         socket = nil
@@ -282,7 +288,10 @@ final class SMTPSession {
         logger.trace("command", ["smtp.command": command.logLine])
         do {
             try socket.write(Array((command.wireLine + "\r\n").utf8), deadline: deadline, what: "sending \(command.logLine)")
-            return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to \(command.logLine)")
+            let reply = try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to \(command.logLine)")
+            // 421 announces that the server closes the connection (RFC 5321 section 3.8).
+            if reply.code == 421 { isBroken = true }
+            return reply
         } catch let error as TransportError {
             isBroken = true
             throw SMTPError(step: step, server: server, command: command, detail: error.message)

@@ -8,8 +8,9 @@ public struct Configuration: Sendable {
     public var databaseURL: DatabaseURL
     /// `MAIL_COLLECTION`: the collection watched for mail documents (default `mail`).
     public var mailCollection: String
-    /// `SMTP_CONNECTION_URI` with `SMTP_PASSWORD` and `TLS_OPTIONS`; `nil` writes messages to the
-    /// outbox folder instead of sending them.
+    /// `SMTP_CONNECTION_URI` with `SMTP_PASSWORD` and `TLS_OPTIONS`, or with `AUTH_TYPE=OAuth2`
+    /// the variables of `OAuth2Settings`; `nil` writes messages to the outbox folder instead of
+    /// sending them.
     public var smtp: SMTPServerConfiguration?
     /// `DEFAULT_FROM`: the sender when a document has no `from`.
     public var defaultFrom: String?

@@ -24,7 +24,7 @@ public actor OAuth2TokenProvider: AccessTokenProvider {
     /// token's lifetime, so that a short-lived token is still reused for a while.
     static let expiryMargin: Duration = .seconds(60)
     /// How long a token without `expires_in` is kept. RFC 6749 leaves the lifetime to the
-    /// endpoint's documentation then; a token the server refuses earlier is replaced anyway.
+    /// endpoint's documentation then; a token that the server rejects earlier is replaced anyway.
     static let lifetimeWithoutExpiry: Duration = .seconds(300)
 
     /// - Parameter now: the clock that decides when a cached token expires; tests pass their own.
@@ -44,6 +44,11 @@ public actor OAuth2TokenProvider: AccessTokenProvider {
     public func accessToken(forceRefresh: Bool) async throws -> String {
         if !forceRefresh, let cached, now() < cached.replaceAfter {
             return cached.value
+        }
+        if forceRefresh {
+            // The server rejected this token, so it must not be handed out again even when
+            // the new request fails.
+            cached = nil
         }
         if let pendingRequest {
             return try await pendingRequest.value.value
@@ -68,7 +73,7 @@ private struct IssuedToken: Sendable {
     var value: String
     var replaceAfter: ContinuousClock.Instant
 
-    /// The lifetime counts from the moment the request was sent, which errs on the early side.
+    /// Counts the lifetime from the moment the request was sent, which errs on the early side.
     init(_ response: OAuth2TokenRequest.Response, requestedAt: ContinuousClock.Instant) {
         value = response.accessToken
         guard let lifetime = response.expiresIn else {
@@ -136,7 +141,7 @@ struct OAuth2TokenRequest: Sendable {
         configuration.timeoutIntervalForResource = timeout.timeInterval.rounded(.up)
         configuration.urlCache = nil
         configuration.httpShouldSetCookies = false
-        let session = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+        let session = URLSession(configuration: configuration, delegate: RedirectBlockingDelegate(), delegateQueue: nil)
         defer { session.invalidateAndCancel() }
 
         do {
@@ -264,7 +269,7 @@ struct OAuth2TokenRequest: Sendable {
 
 /// Makes URLSession hand a redirect back instead of following it, because following would
 /// send the client secret and the refresh token to the redirect's target.
-private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+private final class RedirectBlockingDelegate: NSObject, URLSessionTaskDelegate, Sendable {
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void

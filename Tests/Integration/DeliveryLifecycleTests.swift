@@ -157,8 +157,10 @@ struct DeliveryLifecycleTests {
 
     @Test("Live attempt renews its lease past expiry")
     func liveAttemptRenewsLease() async throws {
-        let server = try await SMTPTestServer.start(.init(dataDelay: 3))
-        let settings = MailProcessor.Settings(lease: .seconds(1), sweepInterval: .milliseconds(200))
+        // The attempt outlasts the lease by seconds; renewals every third of the lease keep it,
+        // with room for a loaded test machine to renew late.
+        let server = try await SMTPTestServer.start(.init(dataDelay: 7))
+        let settings = MailProcessor.Settings(lease: .seconds(4), sweepInterval: .milliseconds(200))
         let harness = try await DeliveryHarness.sending(to: server, settings: settings)
 
         let id = try await harness.add(Self.validMessage)

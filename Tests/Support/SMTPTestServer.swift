@@ -27,7 +27,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         /// `USER:TOKEN-PREFIX` pairs accepted by AUTH XOAUTH2: the user with any bearer token
         /// that starts with the prefix.
         public var xoauth2Users: [String] = []
-        /// The reply to a refused XOAUTH2 token: `challenge` (334 with a JSON error, then 535,
+        /// The reply to a rejected XOAUTH2 token: `challenge` (334 with a JSON error, then 535,
         /// as Gmail does), `535` or `454`.
         public var xoauth2Rejection = "challenge"
 
