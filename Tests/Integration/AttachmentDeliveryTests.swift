@@ -112,7 +112,7 @@ struct DKIMDeliveryTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        try process.run()
+        try process.runSerially()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw TestEnvironmentError("\(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)")

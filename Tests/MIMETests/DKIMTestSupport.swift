@@ -58,7 +58,7 @@ struct DKIMTestKey: Sendable {
         process.standardInput = standardInput
 
         do {
-            try process.run()
+            try process.runSerially()
         } catch {
             throw TestEnvironmentError("cannot start openssl \(arguments.joined(separator: " ")): \(error)")
         }

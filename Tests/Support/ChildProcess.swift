@@ -22,7 +22,7 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = errorOutput
 
-        try process.run()
+        try process.runSerially()
         startReader(output.fileHandleForReading.fileDescriptor, isOutput: true)
         startReader(errorOutput.fileHandleForReading.fileDescriptor, isOutput: false)
     }

@@ -172,7 +172,7 @@ public final class PostfixRelay: @unchecked Sendable {
             process.standardInput = input
             process.standardOutput = output
             process.standardError = output
-            try process.run()
+            try process.runSerially()
         }
 
         /// Closes the pipe, so the shell runs `postfix stop` now. Calling it again does nothing.
