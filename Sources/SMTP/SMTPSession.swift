@@ -162,7 +162,7 @@ final class SMTPSession {
         guard socket?.isTLS == true || Self.isLoopback(configuration.host) else {
             throw SMTPError(
                 step: .authentication, server: server,
-                detail: "the server did not offer STARTTLS, so the password was not sent over the unencrypted connection; use smtps:// or a server that offers STARTTLS")
+                detail: "the connection is not encrypted (the server offered no STARTTLS, or ignoreTLS is set), so the password was not sent; use smtps:// or STARTTLS")
         }
 
         let mechanisms = Set((extensions["AUTH"] ?? "").uppercased().split(separator: " ").map(String.init))

@@ -66,7 +66,7 @@ public struct Configuration: Sendable {
         ("MAIL_COLLECTION", "collection watched for mail documents (default mail)"),
         ("SMTP_CONNECTION_URI", "smtp://user@host:587 (STARTTLS when offered) or smtps://user@host:465; unset writes to the outbox"),
         ("SMTP_PASSWORD", "password for SMTP AUTH, kept out of the URI and the logs"),
-        ("TLS_OPTIONS", "JSON: {\"rejectUnauthorized\": false}, {\"ca\": \"PATH\"}, {\"servername\": \"NAME\"}"),
+        ("TLS_OPTIONS", "JSON: {\"rejectUnauthorized\": false}, {\"ca\": \"PATH\"}, {\"servername\": \"NAME\"}, {\"minVersion\": \"TLSv1.3\"}"),
         ("AUTH_TYPE", "UsernamePassword (default: SMTP_CONNECTION_URI and SMTP_PASSWORD) or OAuth2 (AUTH XOAUTH2 with tokens from OAUTH_TOKEN_URL)"),
         ("HOST", "SMTP server host name with AUTH_TYPE=OAuth2, which ignores SMTP_CONNECTION_URI"),
         ("OAUTH_PORT", "SMTP server port with AUTH_TYPE=OAuth2 (default 465)"),

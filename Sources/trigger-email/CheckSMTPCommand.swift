@@ -14,7 +14,7 @@ enum CheckSMTPCommand {
         }
         let configuration = try Settings.configuration(arguments, readsSMTPSettings: true)
         guard let smtp = configuration.smtp else {
-            throw CommandError("No SMTP server is configured: set SMTP_CONNECTION_URI (and SMTP_PASSWORD when it names a user).")
+            throw CommandError("No SMTP server is configured: set SMTP_CONNECTION_URI (and SMTP_PASSWORD when it names a user), or AUTH_TYPE=OAuth2 with HOST.")
         }
 
         let client = try SMTPClient(configuration: smtp, maxConnections: 1, logger: Settings.logger(configuration, label: "smtp"))

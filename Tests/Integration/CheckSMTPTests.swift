@@ -46,6 +46,6 @@ struct CheckSMTPTests {
     func withoutSettings() async throws {
         let result = try await ProgramRunner().run(["check-smtp"])
         #expect(result.status == 1)
-        #expect(result.errors == "trigger-email: error: No SMTP server is configured: set SMTP_CONNECTION_URI (and SMTP_PASSWORD when it names a user).\n")
+        #expect(result.errors == "trigger-email: error: No SMTP server is configured: set SMTP_CONNECTION_URI (and SMTP_PASSWORD when it names a user), or AUTH_TYPE=OAuth2 with HOST.\n")
     }
 }
