@@ -32,6 +32,7 @@ let package = Package(
             name: "SMTP",
             dependencies: ["COpenSSL", "BlockingThreads", "Logging"]
         ),
+        .target(name: "Templates", dependencies: ["DocumentStore"]),
         .target(
             name: "TriggerEmail",
             dependencies: ["DocumentStore", "MIME", "SMTP", "BlockingThreads", "Logging"]
@@ -49,6 +50,7 @@ let package = Package(
         ),
         .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "TestSupport"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates", "DocumentStore", "TestSupport"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP", "Logging", "TestSupport"]),
         .testTarget(name: "TriggerEmailTests", dependencies: ["TriggerEmail", "DocumentStore", "SQLiteStore", "SMTP", "MIME", "Logging", "TestSupport"]),
         .testTarget(
