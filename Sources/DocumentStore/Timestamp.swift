@@ -134,7 +134,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 }
 
-/// The number of days in `month` (1 to 12) of `year` in the proleptic Gregorian calendar.
+/// Returns the number of days in `month` (1 to 12) of `year` in the proleptic Gregorian calendar.
 private func daysInMonth(_ month: Int, year: Int) -> Int {
     switch month {
     case 2:

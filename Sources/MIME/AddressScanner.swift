@@ -50,7 +50,7 @@ struct AddressScanner {
         if let displayName, current != "@", displayName.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw error("the display name contains a line break")
         }
-        if let displayName, current != "@", displayName.unicodeScalars.contains(where: Self.isControlCharacter) {
+        if let displayName, current != "@", displayName.unicodeScalars.contains(where: \.isHeaderControlCharacter) {
             throw error("the display name contains a control character")
         }
 
@@ -73,7 +73,7 @@ struct AddressScanner {
         if let name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw error("the display name contains a line break")
         }
-        if let name, name.unicodeScalars.contains(where: Self.isControlCharacter) {
+        if let name, name.unicodeScalars.contains(where: \.isHeaderControlCharacter) {
             throw error("the display name contains a control character")
         }
         return Mailbox(displayName: name, address: address)
@@ -146,7 +146,7 @@ struct AddressScanner {
         if current == "\"" {
             let start = position
             let content = try readQuotedString(malformedReason: "the quoted local part is malformed")
-            guard !content.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else {
+            guard !content.unicodeScalars.contains(where: \.isHeaderControlCharacter) else {
                 throw error("the quoted local part is malformed")
             }
             var text = String.UnicodeScalarView()
@@ -281,11 +281,6 @@ struct AddressScanner {
             }
         }
         throw error("a comment is not closed with )")
-    }
-
-    /// C0 controls other than tab, and DEL: a reader cannot show them in a name.
-    static func isControlCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F
     }
 
     private func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {

@@ -35,7 +35,7 @@ public struct Attachment: Sendable, Equatable {
         self.rawPart = nil
     }
 
-    /// An attachment written exactly as `part`.
+    /// Makes an attachment written exactly as `part`.
     public static func raw(_ part: [UInt8]) -> Attachment {
         var attachment = Attachment(contentType: "application/octet-stream", content: [])
         attachment.rawPart = part

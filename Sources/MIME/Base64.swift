@@ -24,7 +24,7 @@ enum Base64 {
         return output
     }
 
-    /// The size `encodeBody` would produce, without encoding.
+    /// Returns the size `encodeBody` would produce, without encoding.
     static func encodedBodySize(_ byteCount: Int) -> Int {
         let lines = (byteCount + 56) / 57
         return (byteCount + 2) / 3 * 4 + lines * 2

@@ -27,7 +27,7 @@ enum EncodedWord {
         return words
     }
 
-    /// How many bytes one encoded-word can carry when it has `space` characters of line.
+    /// Returns how many bytes one encoded-word can carry in `space` characters of line.
     private static func bytesFitting(in space: Int) -> Int {
         let room = min(space, maxLength) - prefix.count - suffix.count
         let base64Characters = max(room / 4 * 4, 8)
@@ -38,7 +38,7 @@ enum EncodedWord {
         prefix + Base64.encode(bytes) + suffix
     }
 
-    /// Whether header text can go as it is: printable ASCII and spaces only, no token that
+    /// Returns whether header text can go as it is on a 78-character line: printable ASCII and spaces only, no token that
     /// looks like an encoded-word (which a reader would decode), and no word too long to fold.
     /// Returns whether header text can go as it is, at any length: printable ASCII, spaces and
     /// tabs, no `=?` that a reader would take for an encoded-word, and no leading white space,

@@ -31,7 +31,7 @@ extension HeaderField {
         guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
             throw HeaderFieldError(name: name, reason: "the value contains a line break (CR or LF), which could inject header fields")
         }
-        guard !value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else {
+        guard !value.unicodeScalars.contains(where: \.isHeaderControlCharacter) else {
             throw HeaderFieldError(name: name, reason: "the value contains a control character")
         }
         guard value.utf8.count <= 16_384 else {

@@ -31,7 +31,7 @@ enum HeaderFolding {
     /// is written as encoded-words.
     ///
     /// With `foldsLongWords`, used for the Subject, a word that cannot fit a 78-character line is
-    /// written as encoded-words instead, which fold; readers decode them in unstructured text.
+    /// written as encoded-words instead, which fold. Readers decode them in unstructured text.
     static func unstructuredField(_ name: String, _ text: String, foldsLongWords: Bool = false) -> String {
         if foldsLongWords, EncodedWord.isPlainEnough(text), name.utf8.count + 2 + text.prefix(while: { $0 != " " }).utf8.count <= maxLineLength {
             return rawField(name, words: text.split(separator: " ", omittingEmptySubsequences: false).map(String.init))

@@ -92,7 +92,7 @@ public struct MessageComposer: Sendable {
         return HeaderFolding.field(name, tokens: tokens)
     }
 
-    /// A display name as RFC 5322 `phrase` tokens: atoms as they are, a quoted string when it
+    /// Splits a display name into RFC 5322 `phrase` tokens: atoms as they are, a quoted string when it
     /// has specials, encoded-words when it is not ASCII.
     private func displayNameTokens(_ displayName: String?, fieldName: String, isFirst: Bool) -> [String] {
         guard let displayName, !displayName.isEmpty else { return [] }

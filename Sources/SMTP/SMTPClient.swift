@@ -121,7 +121,7 @@ public final class SMTPClient: Sendable {
     }
 
     /// Connects with the configured settings and reports what the server offers and whether AUTH
-    /// succeeds, then says QUIT. Sends no mail. Throws when a step before AUTH fails.
+    /// succeeds, then sends QUIT. Sends no mail. Throws when a step before AUTH fails.
     public func checkServer() async throws -> SMTPServerCheck {
         let configuration = configuration
         let tlsContext = tlsContext
@@ -180,7 +180,7 @@ public final class SMTPClient: Sendable {
         }
     }
 
-    /// A reused connection that failed before any of the message was sent, because the server
+    /// Returns whether a reused connection failed before any of the message was sent, because the server
     /// had closed it or is closing it (421): sending again on a new connection is safe.
     private static func isStaleConnection(_ error: SMTPError) -> Bool {
         guard !error.mayHaveBeenDelivered, error.step == .mailFrom || error.step == .recipients else { return false }

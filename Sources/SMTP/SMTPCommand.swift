@@ -34,7 +34,7 @@ public struct SMTPCommand: Sendable, Equatable, CustomStringConvertible {
 
     static let authLogin = SMTPCommand(wireLine: "AUTH LOGIN")
 
-    /// A line of a SASL exchange, such as the base64 user name or password of `AUTH LOGIN`.
+    /// Makes a line of a SASL exchange, such as the base64 user name or password of `AUTH LOGIN`.
     static func saslResponse(_ text: String, describedAs name: String) -> SMTPCommand {
         SMTPCommand(wireLine: Base64Text.encode(Array(text.utf8)), logLine: "<\(name) redacted>")
     }

@@ -1,4 +1,4 @@
-/// What `trigger-email check-smtp` reports about the configured server, without sending mail.
+/// The report of `trigger-email check-smtp` on the configured server, made without sending mail.
 public struct SMTPServerCheck: Sendable {
     /// The 220 greeting.
     public var greeting: String

@@ -67,7 +67,7 @@ extension SMTPSession {
     }
 
     /// Sends MAIL FROM, every RCPT TO and DATA in one write and reads their replies in order.
-    /// DATA may be the last command of a pipelined group (RFC 2920 section 3.1); a server
+    /// DATA may be the last command of a pipelined group (RFC 2920 section 3.1). A server
     /// rejects it when no recipient was accepted, so no message can start without one.
     private func pipelinedReplies(mailFrom: SMTPCommand, rcptTos: [SMTPCommand]) throws(SMTPError) -> TransactionReplies {
         let commands = [mailFrom] + rcptTos + [.data]
@@ -172,7 +172,7 @@ extension SMTPSession {
         }
     }
 
-    /// The MAIL FROM parameters: `SIZE` when the server declares it, `SMTPUTF8` (RFC 6531) for
+    /// Returns the MAIL FROM parameters: `SIZE` when the server declares it, `SMTPUTF8` (RFC 6531) for
     /// UTF-8 addresses and header fields, `BODY=8BITMIME` (RFC 6152) for octets above 127.
     /// Throws when the server does not offer what the message needs, because sending it anyway
     /// could corrupt it.

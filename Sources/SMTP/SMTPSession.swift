@@ -71,7 +71,7 @@ final class SMTPSession {
         try authenticate(accessToken: accessToken)
     }
 
-    /// Upgrades a clear-text connection with STARTTLS as the policy says (RFC 3207).
+    /// Upgrades a clear-text connection with STARTTLS as `configuration.startTLS` sets (RFC 3207).
     private func upgradeToTLS(_ socket: SMTPSocket) throws(SMTPError) {
         guard configuration.startTLS != .never else { return }
         guard extensions["STARTTLS"] != nil else {
@@ -109,8 +109,8 @@ final class SMTPSession {
             extensions = Self.parseExtensions(reply)
             return
         }
-        // Only a server that does not know EHLO (500, 502) gets HELO; any other refusal, such
-        // as 421 or 554, is the server's answer to this client.
+        // Only a server that does not know EHLO (500, 502) gets HELO. Any other refusal, such
+        // as 421 or 554, is the server's reply to this client.
         guard reply.code == 500 || reply.code == 502 else {
             if reply.code == 421 { isBroken = true }
             throw SMTPError(step: .hello, server: server, command: ehlo, reply: reply)
@@ -124,8 +124,8 @@ final class SMTPSession {
         extensions = [:]
     }
 
-    /// Whether `host` names this machine, where a password sent in clear text never crosses a
-    /// network.
+    /// Returns whether `host` names this machine, where a password sent in clear text never
+    /// crosses a network.
     static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" || host == "::1" { return true }
 

@@ -121,7 +121,7 @@ final class SMTPSocket {
     /// `expectedName` (a host name or an IP address) unless verification is off.
     func startTLS(context: TLSContext, expectedName: String, timeout: Duration) throws {
         // Bytes that arrived after the STARTTLS reply but before the handshake were sent in
-        // clear text; taking them as replies later would let anyone on the path inject them
+        // clear text. Taking them as replies later would let anyone on the path inject them
         // (RFC 3207 section 6), so the connection is given up instead.
         guard bufferStart == buffer.count else {
             throw TransportError(kind: .tls, message: "the server sent data after its STARTTLS reply, before the TLS handshake")

@@ -1,4 +1,4 @@
-/// What `smtp://` does about STARTTLS (RFC 3207), in nodemailer's terms.
+/// The use of STARTTLS (RFC 3207) on `smtp://`, in nodemailer's terms.
 public enum STARTTLSPolicy: Sendable, Equatable {
     /// Upgrade whenever the server offers STARTTLS; go on in clear text when it does not.
     /// A STARTTLS that the server offers but then fails is an error, never a silent downgrade.

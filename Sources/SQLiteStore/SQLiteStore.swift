@@ -63,7 +63,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     /// Brings the schema up to date. The version is read first without a lock, so opening an
-    /// up-to-date database (every `list` and `get`) never waits for another process's writes.
+    /// up-to-date database (every `list` and `get`) takes no write lock and so does not queue behind
+    /// another process's write transaction.
     private static func migrate(_ connection: SQLiteConnection) throws {
         guard try schemaVersion(connection) != SQLiteSchema.version else { return }
 

@@ -100,7 +100,7 @@ public struct Configuration: Sendable {
     /// the command line) taking precedence. Throws for the first value that cannot be used.
     ///
     /// Commands that only read or write documents pass `readsSMTPSettings: false`, so that a
-    /// sending setting they do not use cannot stop them; `smtp` and `dkim` are then `nil`.
+    /// sending setting they do not use cannot stop them. `smtp` and `dkim` are then `nil`.
     public static func load(
         environment: [String: String], flags: [String: String] = [:], readsSMTPSettings: Bool = true
     ) throws(ConfigurationError) -> Configuration {
@@ -132,7 +132,7 @@ public struct Configuration: Sendable {
             configuration.ttl.value = try positiveInteger("TTL_EXPIRE_VALUE", text)
         }
         // Both bounds keep every timestamp within four-digit years, so timestamps still sort
-        // as text; a century of TTL and a week of lease are far beyond any real use.
+        // as text. A century of TTL and a week of lease are far beyond any real use.
         let maxTTL = configuration.ttl.unit.maxValueForOneHundredYears
         guard configuration.ttl.value <= maxTTL else {
             throw ConfigurationError(

@@ -141,7 +141,7 @@ public enum DeliveryRecord {
         return updated
     }
 
-    /// The attempt count as written, or 0 when it is missing, negative, fractional beyond use or
+    /// Returns the attempt count as written, or 0 when it is missing, negative, fractional beyond use or
     /// too large to be a count (anything from 2^53 on), so a hand-edited value cannot crash the
     /// processor.
     private static func attempts(_ delivery: JSONObject) -> Double {

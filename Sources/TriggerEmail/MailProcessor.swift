@@ -166,7 +166,7 @@ public final class MailProcessor: Sendable {
 
     /// Keeps extending the lease while the attempt runs, every third of the lease, so that only
     /// an attempt whose process died or stopped renewing reaches the lease sweep. A live attempt
-    /// therefore never sees its document handed to another attempt.
+    /// that keeps renewing therefore never has its document handed to another attempt.
     private func renewLease(of id: String, attempt: Int) async {
         let lease = settings.lease
         while true {

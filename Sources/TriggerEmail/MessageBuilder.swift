@@ -78,7 +78,7 @@ struct MessageBuilder: Sendable {
                 result.append(" ")
                 continue
             }
-            if (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F {
+            if scalar.isHeaderControlCharacter {
                 let code = String(scalar.value, radix: 16, uppercase: true)
                 throw MailDocumentError("Field '\(field)' contains the control character U+\(String(repeating: "0", count: 4 - code.count) + code); remove it.")
             }

@@ -30,7 +30,7 @@ public final class OutboxTransport: MailTransport {
         }
     }
 
-    /// The system's reason without Foundation's domain and code decoration.
+    /// Returns the system's reason without Foundation's domain and code decoration.
     private static func reason(_ error: any Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {

@@ -331,7 +331,7 @@ struct OAuth2TokenProviderTests {
 
     @Test("Slow token endpoint times out")
     func slowEndpointTimesOut() async throws {
-        // The endpoint answers only after 60 s, so the error below can only come from the
+        // The endpoint replies only after 60 s, so the error below can only come from the
         // 1-second timeout, however slowly a loaded machine runs the test.
         var options = OAuth2TokenServer.Options()
         options.delay = 60

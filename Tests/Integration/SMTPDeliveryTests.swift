@@ -162,7 +162,7 @@ struct SMTPDeliveryTests {
         await harness.stop()
     }
 
-    @Test("Slow reply to the message data times out and says it may be delivered")
+    @Test("Slow data reply times out")
     func dataTimeout() async throws {
         let server = try await SMTPTestServer.start(.init(dataDelay: 10))
         var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: server.port, security: .startTLSWhenOffered)

@@ -1,22 +1,6 @@
 import MIME
+import TestSupport
 import Testing
-
-/// SplitMix64: a small seeded generator, so a failing case can be run again from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
 
 /// Random texts built from the pieces that stress the encoders: line starts with `.` and
 /// `From `, trailing white space, `=`, lines just under and over 76 and 998 octets, mixed line

@@ -31,7 +31,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// any process it started) has closed its end. Blocking reads see end of file reliably,
     /// where readability callbacks sometimes miss it.
     private func startReader(_ descriptor: Int32, isOutput: Bool) {
-        // The thread holds the buffer, not this object, so a test that forgets a child still
+        // The thread keeps the buffer, not this object, so a test that forgets a child still
         // frees it, and the deinit's SIGKILL ends the read.
         let collected = collected
         let thread = Thread {
@@ -74,7 +74,7 @@ public final class ChildProcess: @unchecked Sendable {
         try? input.fileHandleForWriting.close()
     }
 
-    /// Waits until standard output holds a full line, and returns the first one.
+    /// Waits until standard output contains a full line, and returns the first one.
     public func firstOutputLine(timeout: Duration) async throws -> String {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         // The check runs once more after the deadline, because on a loaded machine this task
@@ -113,7 +113,7 @@ public final class ChildProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        // Wait until both pipes reach end of file, so no output is lost; a grandchild that keeps
+        // Wait until both pipes reach end of file, so no output is lost. A grandchild that keeps
         // a pipe open only delays this by the bounded wait.
         let drainDeadline = ContinuousClock.now.advanced(by: .seconds(5))
         while !collected.bothEnded, ContinuousClock.now < drainDeadline {

@@ -2,7 +2,7 @@ import DocumentStore
 import Foundation
 
 /// Parses messages with Python's `email` package (`python/parse_message.py`), an
-/// implementation nobody on this project wrote.
+/// implementation independent of this project.
 public enum PythonEmailParser {
     /// Returns `{"max_line_length", "bare_line_feeds", "parsed": {...}}` for `message`.
     public static func parse(_ message: [UInt8]) async throws -> JSONValue {

@@ -6,27 +6,10 @@ import Testing
 
 @testable import TriggerEmail
 
-/// SplitMix64, seeded, so a failing document can be made again from its number.
-private struct DocumentGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
-
 /// Random mail documents with random Unicode in every field, including the characters that
 /// break naive composers: CR, LF, quotes, commas, angle brackets, `=?`, leading dots.
 private struct RandomDocuments {
-    var generator: DocumentGenerator
+    var generator: SeededGenerator
 
     static let pieces = [
         "a", "Ana", " ", "  ", "\t", "\r", "\n", "\r\n", ".", "..", "From ", "=", "=?", "?=", "=?UTF-8?B?", "\"", "\\", ",", ";", ":",
@@ -43,7 +26,8 @@ private struct RandomDocuments {
         Double.random(in: 0..<1, using: &generator) < probability
     }
 
-    /// An address field: usually valid mailboxes with random display names, sometimes garbage.
+    /// Makes an address field: usually valid mailboxes with random display names, sometimes
+    /// garbage.
     mutating func addresses(tag: String) -> JSONValue {
         let count = Int.random(in: 1...3, using: &generator)
         let mailboxes: [JSONValue] = (0..<count).map { index in
@@ -86,9 +70,9 @@ private struct RandomDocuments {
 struct RandomDocumentPropertyTests {
     static let documentCount = 10_000
 
-    /// Every random document either fails validation with a message, or composes into a message
-    /// that Python reads without a defect, with no line over 998 octets, no bare CR or LF, no
-    /// header field beyond those expected, and no Bcc recipient outside the envelope.
+    /// Every random document either fails validation with a message or composes into a message
+    /// that Python reads without a defect. Such a message has no line over 998 octets, no bare CR
+    /// or LF, no header field beyond those expected, and no Bcc recipient outside the envelope.
     @Test("10,000 random documents compose safely")
     func randomDocumentsComposeSafely() async throws {
         // Composing 10,000 messages takes seconds of CPU, so it runs on a thread of its own
@@ -116,7 +100,7 @@ struct RandomDocumentPropertyTests {
     typealias ComposedDocument = (document: JSONObject, message: MailMessage, bytes: [UInt8], envelope: [String])
 
     private static func composeRandomDocuments() -> ([ComposedDocument], rejected: Int, emptyMessages: Int) {
-        var random = RandomDocuments(generator: DocumentGenerator(seed: 20_261_204))
+        var random = RandomDocuments(generator: SeededGenerator(seed: 20_261_204))
         let builder = MessageBuilder(defaultFrom: nil, defaultReplyTo: nil)
         let composer = MessageComposer()
 
