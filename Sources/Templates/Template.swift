@@ -3,13 +3,14 @@ import DocumentStore
 /// A compiled Handlebars template, rendered against a JSON context.
 ///
 /// The engine follows handlebars.js 4.7: `{{path}}` output is HTML-escaped, `{{{path}}}` and
-/// `{{& path}}` are not, and the built-in block helpers `if`, `unless`, `each` and `with` behave
-/// as there. Names are looked up only in the current context, as handlebars.js does without its
-/// `compat` option, so `{{../name}}` is needed to reach an outer context.
+/// `{{& path}}` are not, the built-in helpers `if`, `unless`, `each`, `with` and `lookup`
+/// behave as there, and `{{> name}}` renders a partial. Names are looked up only in the
+/// current context, as handlebars.js does without its `compat` option, so `{{../name}}` is
+/// needed to reach an outer context.
 ///
-/// Not yet supported: partials, custom helpers, block parameters
-/// (`as |item|`), hash arguments and literal arguments such as `{{#if true}}`. A template
-/// using one of them fails to compile with a ``TemplateError`` instead of rendering differently.
+/// Not supported: custom helpers, block parameters (`as |item|`), partial blocks
+/// (`{{#> name}}`), inline partials and decorators. A template using one of them fails to
+/// compile with a ``TemplateError`` instead of rendering differently.
 public struct Template: Sendable {
     /// The name used in error messages, such as a document ID in the templates collection.
     public let name: String
@@ -24,10 +25,24 @@ public struct Template: Sendable {
         self.nodes = try TemplateParser(templateName: name, tokens: tokens).parse()
     }
 
-    /// Renders the template with `context` as `this` and `@root`.
-    public func render(_ context: JSONValue) -> String {
-        var output = ""
-        TemplateRenderer(root: context).render(nodes, in: RenderScope(root: context), into: &output)
-        return output
+    /// Renders the template with `context` as `this` and `@root`. `{{> name}}` renders
+    /// `partials[name]`; a missing partial, a partial nested deeper than
+    /// ``TemplateLimits/maximumPartialDepth`` or output longer than
+    /// ``TemplateLimits/maximumOutputBytes`` throws.
+    public func render(
+        _ context: JSONValue, partials: [String: Template] = [:]
+    ) throws(TemplateRenderError) -> String {
+        var renderer = TemplateRenderer(root: context, partials: partials)
+        try renderer.render(nodes, of: self, in: RenderScope(root: context))
+        return renderer.output
     }
+}
+
+/// Bounds that keep a template from exhausting memory or the stack on hostile input.
+public enum TemplateLimits {
+    /// The deepest chain of partials calling partials, which stops a partial that includes
+    /// itself. handlebars.js has no such limit and overflows its stack instead.
+    public static let maximumPartialDepth = 64
+    /// The largest output, in UTF-8 bytes, that one rendering may produce.
+    public static let maximumOutputBytes = 16 * 1024 * 1024
 }

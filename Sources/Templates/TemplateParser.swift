@@ -8,7 +8,8 @@ struct TemplateParser {
         var openTag: Tag
         var name: String
         var helper: BlockHelper
-        var argument: PathExpression
+        var argument: TemplateExpression
+        var includeZero: TemplateExpression?
         var isInverted: Bool
         var program: [TemplateNode] = []
         var inverse: [TemplateNode] = []
@@ -44,7 +45,9 @@ struct TemplateParser {
                 case .comment:
                     break
                 case .escapedValue, .unescapedValue:
-                    append(.value(try valuePath(of: tag), escaped: tag.kind == .escapedValue))
+                    append(.value(try valueExpression(of: tag), escaped: tag.kind == .escapedValue))
+                case .partial:
+                    append(.partial(try partial(of: tag)))
                 case .blockOpen, .inverseOpen:
                     openBlocks.append(try openBlock(for: tag))
                 case .elseSeparator:
@@ -85,38 +88,76 @@ struct TemplateParser {
         return topLevel
     }
 
-    /// The path of `{{path}}`, rejecting helper calls because this engine has no such helpers.
-    private func valuePath(of tag: Tag) throws(TemplateError) -> PathExpression {
-        let words = try arguments(of: tag)
-        guard let first = words.first else {
-            throw error("the tag \(tag.displayName) is empty", at: tag)
+    /// The expression of `{{value}}`: a path, or a call of `lookup`, the one helper that
+    /// returns a value.
+    private func valueExpression(of tag: Tag) throws(TemplateError) -> TemplateExpression {
+        let call = try self.call(in: tag)
+        if case .name("lookup") = call.name {
+            return try converting(tag) { () throws(TagSyntaxError) in try lookupExpression(call) }
         }
-        guard words.count == 1 else {
-            throw error("\(tag.displayName) calls the helper \"\(first)\", which does not exist", at: tag)
+        if case .name(let name) = call.name, BlockHelper(helperNamed: name) != nil {
+            throw error("the block helper \"\(name)\" is called without #; write {{#\(name) …}}…{{/\(name)}}", at: tag)
         }
-        return try path(first, in: tag)
+        guard call.parameters.isEmpty, call.hash.isEmpty else {
+            throw error("\(tag.displayName) calls the helper \"\(call.name.written)\", which does not exist; the helpers are if, unless, each, with and lookup", at: tag)
+        }
+        guard case .name(let name) = call.name else {
+            return literalNamePath(call.name)
+        }
+        return try converting(tag) { () throws(TagSyntaxError) in try expression(.name(name)) }
     }
 
     private func openBlock(for tag: Tag) throws(TemplateError) -> OpenBlock {
-        let words = try arguments(of: tag)
-        guard let name = words.first else {
-            throw error("the tag \(tag.displayName) has no name", at: tag)
+        let call = try self.call(in: tag)
+        let isInverted = tag.kind == .inverseOpen
+        guard case .name(let name) = call.name else {
+            guard call.parameters.isEmpty, call.hash.isEmpty else {
+                throw error("\(tag.displayName) calls the literal \(call.name.written) as a block helper, which does not exist", at: tag)
+            }
+            return OpenBlock(
+                openTag: tag, name: call.name.written, helper: .section, argument: literalNamePath(call.name),
+                isInverted: isInverted)
         }
-        let parameters = Array(words.dropFirst())
 
-        if let helper = BlockHelper(rawValue: name), helper != .section {
-            guard parameters.count == 1 else {
+        if let helper = BlockHelper(helperNamed: name) {
+            guard call.parameters.count == 1 else {
                 throw error("\(tag.displayName) requires exactly one argument", at: tag)
             }
-            let argument = try path(parameters[0], in: tag)
-            return OpenBlock(openTag: tag, name: name, helper: helper, argument: argument, isInverted: tag.kind == .inverseOpen)
+            // handlebars.js ignores hash arguments that a helper does not read, and only `if`
+            // and `unless` read one.
+            let includeZero = call.hash.last { $0.key == "includeZero" }?.value
+            return OpenBlock(
+                openTag: tag, name: name, helper: helper, argument: call.parameters[0],
+                includeZero: helper == .if || helper == .unless ? includeZero : nil, isInverted: isInverted)
         }
 
-        guard parameters.isEmpty else {
-            throw error("\(tag.displayName) calls the block helper \"\(name)\", which does not exist", at: tag)
+        if name == "lookup" {
+            throw error("lookup returns a value and cannot open a block; write {{#with (lookup object key)}}", at: tag)
         }
-        let argument = try path(name, in: tag)
-        return OpenBlock(openTag: tag, name: name, helper: .section, argument: argument, isInverted: tag.kind == .inverseOpen)
+        guard call.parameters.isEmpty, call.hash.isEmpty else {
+            throw error("\(tag.displayName) calls the block helper \"\(name)\", which does not exist; the block helpers are if, unless, each and with", at: tag)
+        }
+        let argument = try converting(tag) { () throws(TagSyntaxError) in try expression(call.name) }
+        return OpenBlock(openTag: tag, name: name, helper: .section, argument: argument, isInverted: isInverted)
+    }
+
+    /// The partial of `{{> name context key=value}}`.
+    private func partial(of tag: Tag) throws(TemplateError) -> PartialNode {
+        let call = try self.call(in: tag)
+        guard call.parameters.count <= 1 else {
+            throw error("\(tag.displayName) has \(call.parameters.count) context arguments; a partial takes at most one", at: tag)
+        }
+
+        let name: PartialNode.Name
+        switch call.name {
+        case .name(let written):
+            name = .fixed(partialName(written))
+        case .literal(let value, let written):
+            name = .fixed(value?.javaScriptString ?? written)
+        case .subexpression(let subexpression):
+            name = .dynamic(try converting(tag) { () throws(TagSyntaxError) in try lookupExpression(subexpression) })
+        }
+        return PartialNode(name: name, context: call.parameters.first, hash: call.hash, indentation: tag.indentation)
     }
 
     /// Turns a closed block into a node. An inverted block (`{{^name}}`) renders its body
@@ -124,37 +165,31 @@ struct TemplateParser {
     private func finish(_ block: OpenBlock) -> BlockNode {
         let program = block.isInverted ? block.inverse : block.program
         let inverse = block.isInverted ? block.program : block.inverse
-        return BlockNode(helper: block.helper, argument: block.argument, program: program, inverse: inverse)
+        return BlockNode(
+            helper: block.helper, argument: block.argument, includeZero: block.includeZero,
+            program: program, inverse: inverse)
     }
 
-    /// Splits a tag's content into whitespace-separated words, rejecting the parts of the
-    /// Handlebars grammar that this engine does not support yet.
-    private func arguments(of tag: Tag) throws(TemplateError) -> [String] {
-        let words = splitWords(tag.content)
-
-        for word in words {
-            if word.hasPrefix("\"") || word.hasPrefix("'") {
-                throw error("string literals such as \(word) are not supported yet", at: tag)
-            }
-            if word == "as" || word.hasPrefix("|") {
-                throw error("block parameters (as |name|) are not supported yet", at: tag)
-            }
-            if isLiteral(word) && word != words.first {
-                throw error("literal arguments such as \(word) are not supported yet", at: tag)
-            }
-            if word.hasPrefix("(") {
-                throw error("subexpressions are not supported yet", at: tag)
-            }
-            if word.contains("=") {
-                throw error("hash arguments such as \(word) are not supported yet", at: tag)
-            }
+    /// Parses a tag's content, rejecting an empty tag and block parameters (`as |item|`).
+    private func call(in tag: Tag) throws(TemplateError) -> TagCall {
+        let words = tag.content.split(whereSeparator: { $0.unicodeScalars.allSatisfy(isJavaScriptWhitespace) })
+        let usesBlockParameters = zip(words, words.dropFirst()).contains { $0 == "as" && $1.hasPrefix("|") }
+        if usesBlockParameters {
+            throw error("block parameters (as |name|) are not supported; use this, @index and @key", at: tag)
         }
-        return words
+        var parser = TagContentParser(tag.content)
+        let parsed = try converting(tag) { () throws(TagSyntaxError) in try parser.parseCall() }
+        guard let call = parsed else {
+            throw error("the tag \(tag.displayName) is empty", at: tag)
+        }
+        return call
     }
 
-    private func path(_ text: String, in tag: Tag) throws(TemplateError) -> PathExpression {
+    private func converting<Result>(
+        _ tag: Tag, _ body: () throws(TagSyntaxError) -> Result
+    ) throws(TemplateError) -> Result {
         do {
-            return try PathExpression(parsing: text)
+            return try body()
         } catch {
             throw self.error(error.reason, at: tag)
         }
@@ -165,33 +200,16 @@ struct TemplateParser {
     }
 }
 
-/// Returns whether handlebars.js reads `word` as a literal (a number, `true`, `false`, `null` or
-/// `undefined`) when it is a helper's argument.
-private func isLiteral(_ word: String) -> Bool {
-    if ["true", "false", "null", "undefined"].contains(word) { return true }
-    let digits = word.hasPrefix("-") ? word.dropFirst() : Substring(word)
-    return digits.first?.isNumber == true && digits.allSatisfy { $0.isNumber || $0 == "." }
+/// Returns the path that a literal in a helper's place denotes: as handlebars.js does,
+/// `{{true}}`, `{{1}}` or `{{"a b"}}` reads the property named by the literal's text.
+private func literalNamePath(_ word: TagWord) -> TemplateExpression {
+    guard case .literal(let value, _) = word else { return .literal(nil) }
+    let name = value.map { $0.javaScriptString } ?? "undefined"
+    return .path(PathExpression(original: word.written, depth: 0, isData: false, parts: [name]))
 }
 
-/// Splits tag content into words at whitespace, except inside `[literal]` path segments, whose
-/// spaces belong to the word.
-private func splitWords(_ content: String) -> [String] {
-    var words: [String] = []
-    var word = String.UnicodeScalarView()
-    var isInLiteral = false
-
-    for scalar in content.unicodeScalars {
-        if isInLiteral {
-            isInLiteral = scalar != "]"
-        } else if scalar == "[" {
-            isInLiteral = true
-        } else if isJavaScriptWhitespace(scalar) {
-            if !word.isEmpty { words.append(String(word)) }
-            word = String.UnicodeScalarView()
-            continue
-        }
-        word.append(scalar)
-    }
-    if !word.isEmpty { words.append(String(word)) }
-    return words
+/// Returns the name that a partial tag's path denotes: the text as written, with the brackets
+/// of `[…]` segments removed, as handlebars.js names partials.
+private func partialName(_ written: String) -> String {
+    String(written.unicodeScalars.filter { $0 != "[" && $0 != "]" }.map(Character.init))
 }

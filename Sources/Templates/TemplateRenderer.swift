@@ -1,76 +1,75 @@
 import DocumentStore
 
-/// The contexts and data variables visible at one point of rendering.
-struct RenderScope {
-    /// The context stack, innermost last, which `../` walks outwards.
-    var contexts: [JSONValue]
-    /// Data variables such as `index` and `root`, read as `@index` and `@root`.
-    var data: [String: JSONValue]
-
-    init(root: JSONValue) {
-        self.contexts = [root]
-        self.data = ["root": root]
-    }
-
-    var current: JSONValue { contexts[contexts.count - 1] }
-
-    /// Returns the scope with `context` as `this`. Helpers that keep the current context (`if`,
-    /// `unless`) do not call this, so, as in handlebars.js, they add no level for `../`.
-    func entering(_ context: JSONValue) -> RenderScope {
-        var scope = self
-        scope.contexts.append(context)
-        return scope
-    }
-}
-
 /// Renders a syntax tree with the semantics of handlebars.js 4.7 and its built-in helpers.
 struct TemplateRenderer {
     let root: JSONValue
+    let partials: [String: Template]
+    private(set) var output = ""
+    private var partialDepth = 0
 
-    func render(_ nodes: [TemplateNode], in scope: RenderScope, into output: inout String) {
+    init(root: JSONValue, partials: [String: Template]) {
+        self.root = root
+        self.partials = partials
+    }
+
+    /// Renders `nodes`, which belong to `template`, so that errors name it.
+    mutating func render(_ nodes: [TemplateNode], of template: Template, in scope: RenderScope) throws(TemplateRenderError) {
         for node in nodes {
             switch node {
             case .text(let text):
-                output += text
-            case .value(let path, let escaped):
+                try append(text, of: template)
+
+            case .value(let expression, let escaped):
                 // handlebars.js prints `null` and `undefined` as nothing, every other value as
                 // JavaScript's `String(value)` would.
-                guard let value = resolve(path, in: scope), value != .null else { continue }
+                guard let value = evaluate(expression, in: scope), value != .null else { continue }
                 let text = value.javaScriptString
-                output += escaped ? escapeHTML(text) : text
+                try append(escaped ? escapeHTML(text) : text, of: template)
+
             case .block(let block):
-                render(block, in: scope, into: &output)
+                try render(block, of: template, in: scope)
+
+            case .partial(let partial):
+                try render(partial, calledFrom: template, in: scope)
             }
         }
     }
 
-    private func render(_ block: BlockNode, in scope: RenderScope, into output: inout String) {
-        let value = resolve(block.argument, in: scope)
+    private mutating func append(_ text: String, of template: Template) throws(TemplateRenderError) {
+        output += text
+        if output.utf8.count > TemplateLimits.maximumOutputBytes {
+            throw TemplateRenderError(
+                templateName: template.name,
+                reason: "the output exceeds \(TemplateLimits.maximumOutputBytes) bytes; check for loops over large data")
+        }
+    }
+
+    private mutating func render(_ block: BlockNode, of template: Template, in scope: RenderScope) throws(TemplateRenderError) {
+        let value = evaluate(block.argument, in: scope)
 
         switch block.helper {
-        case .if:
-            let branch = isTruthyForIf(value) ? block.program : block.inverse
-            render(branch, in: scope, into: &output)
-
-        case .unless:
-            let branch = isTruthyForIf(value) ? block.inverse : block.program
-            render(branch, in: scope, into: &output)
+        case .if, .unless:
+            let includeZero = block.includeZero.map { isTruthyForIf(evaluate($0, in: scope)) } ?? false
+            let condition = includeZero ? value.map { !isEmpty($0) } ?? false : isTruthyForIf(value)
+            let isTrue = block.helper == .if ? condition : !condition
+            try render(isTrue ? block.program : block.inverse, of: template, in: scope)
 
         case .with:
             if let value, !isEmpty(value) {
-                render(block.program, in: scope.entering(value), into: &output)
+                try render(block.program, of: template, in: scope.entering(value, origin: origin(of: block.argument, in: scope)))
             } else {
-                render(block.inverse, in: scope, into: &output)
+                try render(block.inverse, of: template, in: scope)
             }
 
         case .each:
-            let didIterate = renderEach(value, program: block.program, in: scope, into: &output)
+            let didIterate = try renderEach(
+                value, at: origin(of: block.argument, in: scope), program: block.program, of: template, in: scope)
             if !didIterate {
-                render(block.inverse, in: scope, into: &output)
+                try render(block.inverse, of: template, in: scope)
             }
 
         case .section:
-            renderSection(value, block, in: scope, into: &output)
+            try renderSection(value, block, of: template, in: scope)
         }
     }
 
@@ -78,24 +77,30 @@ struct TemplateRenderer {
     /// `true` keeps the context. `false`, `null`, a missing value and an empty array render the
     /// inverse. An array iterates as `#each`. Any other value, `0` and `""` included, becomes
     /// the context.
-    private func renderSection(_ value: JSONValue?, _ block: BlockNode, in scope: RenderScope, into output: inout String) {
+    private mutating func renderSection(
+        _ value: JSONValue?, _ block: BlockNode, of template: Template, in scope: RenderScope
+    ) throws(TemplateRenderError) {
         switch value {
         case .bool(true):
-            render(block.program, in: scope, into: &output)
+            try render(block.program, of: template, in: scope)
         case nil, .null, .bool(false):
-            render(block.inverse, in: scope, into: &output)
+            try render(block.inverse, of: template, in: scope)
         case .array(let elements) where elements.isEmpty:
-            render(block.inverse, in: scope, into: &output)
+            try render(block.inverse, of: template, in: scope)
         case .array:
-            _ = renderEach(value, program: block.program, in: scope, into: &output)
+            _ = try renderEach(
+                value, at: origin(of: block.argument, in: scope), program: block.program, of: template, in: scope)
         case .some(let context):
-            render(block.program, in: scope.entering(context), into: &output)
+            try render(block.program, of: template, in: scope.entering(context, origin: origin(of: block.argument, in: scope)))
         }
     }
 
     /// Renders `program` once per element or property, setting `@index`, `@key`, `@first` and
     /// `@last`. Returns false when nothing was iterated, so the caller renders the inverse.
-    private func renderEach(_ value: JSONValue?, program: [TemplateNode], in scope: RenderScope, into output: inout String) -> Bool {
+    private mutating func renderEach(
+        _ value: JSONValue?, at collectionOrigin: [String]?, program: [TemplateNode], of template: Template,
+        in scope: RenderScope
+    ) throws(TemplateRenderError) -> Bool {
         let items: [(key: JSONValue, value: JSONValue)]
         switch value {
         case .array(let elements):
@@ -107,14 +112,127 @@ struct TemplateRenderer {
         }
 
         for (index, item) in items.enumerated() {
-            var iterationScope = scope.entering(item.value)
-            iterationScope.data["key"] = item.key
-            iterationScope.data["index"] = .number(Double(index))
-            iterationScope.data["first"] = .bool(index == 0)
-            iterationScope.data["last"] = .bool(index == items.count - 1)
-            render(program, in: iterationScope, into: &output)
+            let frame: [String: JSONValue] = [
+                "key": item.key,
+                "index": .number(Double(index)),
+                "first": .bool(index == 0),
+                "last": .bool(index == items.count - 1),
+            ]
+            let itemOrigin = collectionOrigin.map { $0 + [item.key.javaScriptString] }
+            let iterationScope = scope.addingDataFrame(frame).entering(item.value, origin: itemOrigin)
+            try render(program, of: template, in: iterationScope)
         }
         return !items.isEmpty
+    }
+
+    /// Renders `{{> name}}` with the partial's context: the argument, or the caller's context,
+    /// extended with the hash arguments when there are any.
+    private mutating func render(
+        _ partial: PartialNode, calledFrom caller: Template, in scope: RenderScope
+    ) throws(TemplateRenderError) {
+        let name = try partialName(partial.name, calledFrom: caller, in: scope)
+        guard let template = partials[name] else {
+            throw TemplateRenderError(templateName: caller.name, reason: "the partial \"\(name)\" is not found")
+        }
+        guard partialDepth < TemplateLimits.maximumPartialDepth else {
+            throw TemplateRenderError(
+                templateName: caller.name,
+                reason: "partials are nested more than \(TemplateLimits.maximumPartialDepth) deep at \"\(name)\"; check whether it includes itself")
+        }
+
+        let contextExpression = partial.context ?? .path(.currentContext)
+        var context = evaluate(contextExpression, in: scope) ?? .null
+        var contextOrigin = origin(of: contextExpression, in: scope)
+        if !partial.hash.isEmpty {
+            context = .object(extending(context, with: partial.hash, in: scope))
+            contextOrigin = nil
+        }
+        let partialScope = scope.enteringPartial(context, origin: contextOrigin)
+
+        partialDepth += 1
+        defer { partialDepth -= 1 }
+        guard !partial.indentation.isEmpty else {
+            try render(template.nodes, of: template, in: partialScope)
+            return
+        }
+
+        let start = output.endIndex
+        try render(template.nodes, of: template, in: partialScope)
+        let rendered = output[start...]
+        output.replaceSubrange(start..., with: indent(rendered, with: partial.indentation))
+    }
+
+    private func partialName(
+        _ name: PartialNode.Name, calledFrom caller: Template, in scope: RenderScope
+    ) throws(TemplateRenderError) -> String {
+        switch name {
+        case .fixed(let name):
+            return name
+        case .dynamic(let expression):
+            guard case .string(let name)? = evaluate(expression, in: scope) else {
+                throw TemplateRenderError(templateName: caller.name, reason: "a dynamic partial name is not a string")
+            }
+            return name
+        }
+    }
+
+    /// Returns the properties of `context`, if it is an object or array, with `hash` evaluated
+    /// on top, as handlebars.js `Utils.extend({}, context, hash)` builds a partial's context.
+    private func extending(_ context: JSONValue, with hash: [HashArgument], in scope: RenderScope) -> JSONObject {
+        var object: JSONObject = [:]
+        switch context {
+        case .object(let fields):
+            object = fields
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                object[String(index)] = element
+            }
+        default:
+            // NOTE: JavaScript would also copy a string's characters as "0", "1", …; a string
+            // context contributes nothing here.
+            break
+        }
+
+        for argument in hash {
+            object[argument.key] = evaluate(argument.value, in: scope)
+        }
+        return object
+    }
+
+    /// Evaluates `expression`, returning nil where JavaScript would produce `undefined`.
+    func evaluate(_ expression: TemplateExpression, in scope: RenderScope) -> JSONValue? {
+        switch expression {
+        case .path(let path):
+            return resolve(path, in: scope)
+        case .literal(let value):
+            return value
+        case .lookup(let objectExpression, let keyExpression):
+            // handlebars.js returns a falsy object itself, so `{{lookup 0 "a"}}` outputs `0`.
+            let object = evaluate(objectExpression, in: scope)
+            guard let object, isJavaScriptTruthy(object) else { return object }
+            let key = evaluate(keyExpression, in: scope)?.javaScriptString ?? "undefined"
+            return property(key, of: object)
+        }
+    }
+
+    /// Returns the keys that lead from the root context to the value of `expression`, or nil
+    /// when the value is not part of the root context.
+    func origin(of expression: TemplateExpression, in scope: RenderScope) -> [String]? {
+        switch expression {
+        case .literal:
+            return nil
+        case .lookup(let objectExpression, let keyExpression):
+            let key = evaluate(keyExpression, in: scope)?.javaScriptString ?? "undefined"
+            return origin(of: objectExpression, in: scope).map { $0 + [key] }
+        case .path(let path) where path.isData:
+            // Of the data variables only `@root` can hold an object.
+            guard path.parts.first == "root" else { return nil }
+            return Array(path.parts.dropFirst())
+        case .path(let path):
+            let index = scope.contexts.count - 1 - path.depth
+            guard index >= 0 else { return nil }
+            return scope.contextOrigins[index].map { $0 + path.parts }
+        }
     }
 
     /// Resolves `path`, returning nil where JavaScript would produce `undefined`.
@@ -123,7 +241,9 @@ struct TemplateRenderer {
         var value: JSONValue?
 
         if path.isData {
-            value = scope.data[parts.removeFirst()]
+            let index = scope.dataFrames.count - 1 - path.depth
+            guard index >= 0 else { return nil }
+            value = scope.dataFrames[index][parts.removeFirst()]
         } else {
             let index = scope.contexts.count - 1 - path.depth
             guard index >= 0 else { return nil }
@@ -138,64 +258,21 @@ struct TemplateRenderer {
     }
 }
 
-/// Returns the own property `name` of `value` in JavaScript terms: an object's field, an array's element
-/// or `length`, or a string's `length`.
-func property(_ name: String, of value: JSONValue) -> JSONValue? {
-    switch value {
-    case .object(let object):
-        return object[name]
-    case .array(let elements):
-        if name == "length" { return .number(Double(elements.count)) }
-        guard let index = arrayIndex(name), index < elements.count else { return nil }
-        return elements[index]
-    case .string(let text):
-        // NOTE: JavaScript also exposes a string's UTF-16 code units as `0`, `1`, ...; they are
-        // not supported here.
-        return name == "length" ? .number(Double(text.utf16.count)) : nil
-    case .null, .bool, .number:
-        return nil
+/// Puts `indentation` before every line of `text`, except after a final line break, as
+/// handlebars.js indents a standalone partial's output.
+private func indent(_ text: Substring, with indentation: String) -> String {
+    let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+    var result = String.UnicodeScalarView()
+    for (index, line) in lines.enumerated() {
+        if index > 0 { result.append("\n") }
+        let isEmptyLastLine = line.isEmpty && index == lines.count - 1
+        if !isEmptyLastLine { result.append(contentsOf: indentation.unicodeScalars) }
+        result.append(contentsOf: line)
     }
+    return String(result)
 }
 
-/// Returns the index that `name` denotes as an array property: decimal digits without a leading zero.
-func arrayIndex(_ name: String) -> Int? {
-    guard let first = name.first, first.isASCII, first.isNumber else { return nil }
-    guard name == "0" || first != "0" else { return nil }
-    guard name.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-    return Int(name)
-}
-
-/// Returns the keys of `object` in the order that `#each` visits them. JavaScript visits array-index keys in
-/// ascending order, then the other keys in insertion order.
-///
-/// NOTE: `JSONObject` does not keep insertion order, so the keys that are not array indices
-/// come in code-point order here, which can differ from handlebars.js for the same document.
-func orderedKeys(of object: JSONObject) -> [String] {
-    let indexKeys = object.keys.compactMap { key in arrayIndex(key).map { (key, $0) } }
-        .sorted { $0.1 < $1.1 }
-        .map(\.0)
-    let otherKeys = object.keys.filter { arrayIndex($0) == nil }
-        .sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-    return indexKeys + otherKeys
-}
-
-/// Returns the condition of the `if` and `unless` helpers. `false`, `null`, a missing value, `0`, `NaN`,
-/// `""` and `[]` are false, and everything else, `{}` included, is true.
-func isTruthyForIf(_ value: JSONValue?) -> Bool {
-    guard let value else { return false }
-    switch value {
-    case .null: return false
-    case .bool(let flag): return flag
-    case .number(let number): return number != 0 && !number.isNaN
-    case .string(let text): return !text.isEmpty
-    case .array(let elements): return !elements.isEmpty
-    case .object: return true
-    }
-}
-
-/// Returns whether `value` is empty as handlebars.js `Utils.isEmpty` decides, which `with`
-/// uses. It matches `isTruthyForIf` except that `0` is not empty.
-func isEmpty(_ value: JSONValue) -> Bool {
-    if case .number(let number) = value, number == 0 { return false }
-    return !isTruthyForIf(value)
+extension PathExpression {
+    /// `this`, the current context.
+    static let currentContext = PathExpression(original: "this", depth: 0, isData: false, parts: [])
 }

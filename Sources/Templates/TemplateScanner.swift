@@ -122,13 +122,13 @@ struct TemplateScanner {
         switch scalars[position] {
         case "#":
             if matches("#>", at: position) || matches("#*", at: position) {
-                throw error("partial blocks and decorators are not supported yet", at: location)
+                throw error("partial blocks ({{#> name}}) and decorators ({{#* name}}) are not supported", at: location)
             }
             return (.blockOpen, position + 1)
         case "^": return (.inverseOpen, position + 1)
         case "/": return (.blockClose, position + 1)
         case "&": return (.unescapedValue, position + 1)
-        case ">": throw error("partials ({{> name}}) are not supported yet", at: location)
+        case ">": return (.partial, position + 1)
         case "*": throw error("decorators ({{* name}}) are not supported", at: location)
         default: return (.escapedValue, position)
         }

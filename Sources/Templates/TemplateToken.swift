@@ -36,6 +36,7 @@ struct Tag: Sendable, Equatable {
         case inverseOpen
         case blockClose
         case elseSeparator
+        case partial
     }
 
     var kind: Kind
@@ -47,13 +48,15 @@ struct Tag: Sendable, Equatable {
     /// `~}}`: strips all whitespace after the tag.
     var stripsAfter: Bool
     var location: SourceLocation
+    /// For a standalone `{{> name}}`, the spaces and tabs before it on its line.
+    var indentation = ""
 
     /// Whether a tag alone on its line removes that line from the output, as Mustache's
     /// standalone tags do and handlebars.js does for blocks, `{{else}}` and comments.
     var canStandAlone: Bool {
         switch kind {
         case .escapedValue, .unescapedValue: return false
-        case .comment, .blockOpen, .inverseOpen, .blockClose, .elseSeparator: return true
+        case .comment, .blockOpen, .inverseOpen, .blockClose, .elseSeparator, .partial: return true
         }
     }
 
@@ -68,6 +71,7 @@ struct Tag: Sendable, Equatable {
         case .inverseOpen: return "{{^\(name)}}"
         case .blockClose: return "{{/\(name)}}"
         case .elseSeparator: return name.isEmpty ? "{{else}}" : "{{else \(name)}}"
+        case .partial: return "{{> \(name)}}"
         }
     }
 }

@@ -21,6 +21,7 @@ func applyWhitespaceControl(to tokens: inout [TemplateToken]) {
 
     let standaloneIndices = tokens.indices.filter { isStandalone(at: $0, in: tokens) }
     for index in standaloneIndices {
+        recordPartialIndentation(at: index, in: &tokens)
         updateText(at: index + 1, in: &tokens) { text in
             guard !text.isStartStripped else { return }
             stripIndentationAndLineBreak(&text)
@@ -30,6 +31,17 @@ func applyWhitespaceControl(to tokens: inout [TemplateToken]) {
             stripTrailing(&text) { $0 == " " || $0 == "\t" }
         }
     }
+}
+
+/// Stores in a standalone partial tag the spaces and tabs that end the text before it, which
+/// handlebars.js repeats before each line of the partial's output.
+private func recordPartialIndentation(at index: Int, in tokens: inout [TemplateToken]) {
+    guard case .tag(var tag) = tokens[index], tag.kind == .partial, index > 0 else { return }
+    guard case .text(let text) = tokens[index - 1] else { return }
+
+    let indentation = text.original.unicodeScalars.reversed().prefix { $0 == " " || $0 == "\t" }
+    tag.indentation = String(String.UnicodeScalarView(indentation.reversed()))
+    tokens[index] = .tag(tag)
 }
 
 /// Returns whether the tag at `index` is alone on its line. At the very start or end of the template no

@@ -9,7 +9,17 @@ struct MustacheSpecCase: Sendable {
     var name: String
     var template: String
     var data: JSONValue
+    var partials: [String: String]
     var expected: String
+
+    /// Compiles the case's template and partials and renders the template.
+    func render() throws -> String {
+        var compiledPartials: [String: Template] = [:]
+        for (partialName, source) in partials {
+            compiledPartials[partialName] = try Template(name: partialName, source: source)
+        }
+        return try Template(name: name, source: template).render(data, partials: compiledPartials)
+    }
 }
 
 /// Cases of the Mustache specification where handlebars.js 4.7 documents other behaviour, by
@@ -20,7 +30,13 @@ let skippedMustacheSpecCases: [String: [String: String]] = [
         "Variable test": outerContextReason,
         "List Contexts": outerContextReason,
         "Deeply Nested Contexts": outerContextReason,
-    ]
+    ],
+    "partials": [
+        "Failed Lookup":
+            "handlebars.js throws \"The partial text could not be found\" where Mustache renders nothing",
+        "Standalone Indentation":
+            "handlebars.js indents every line of a standalone partial's output, line breaks that come from data included, where Mustache indents only the partial's own lines",
+    ],
 ]
 
 /// Why the Mustache cases that read names of enclosing sections do not apply to handlebars.js.
@@ -58,7 +74,12 @@ func loadMustacheSpecCases(_ file: String) throws -> [MustacheSpecCase] {
             let template = fields["template"]?.stringValue,
             let expected = fields["expected"]?.stringValue
         else { return nil }
-        return MustacheSpecCase(name: name, template: template, data: fields["data"] ?? .null, expected: expected)
+        var partials: [String: String] = [:]
+        for (partialName, source) in fields["partials"]?.objectValue ?? [:] {
+            partials[partialName] = source.stringValue
+        }
+        return MustacheSpecCase(
+            name: name, template: template, data: fields["data"] ?? .null, partials: partials, expected: expected)
     }
 }
 
@@ -73,7 +94,7 @@ struct MustacheSpecTests {
         )
     }
 
-    @Test("specification file", arguments: ["interpolation", "sections", "inverted", "comments"])
+    @Test("specification file", arguments: ["interpolation", "sections", "inverted", "comments", "partials"])
     func specificationFile(_ file: String) throws {
         let cases = try loadMustacheSpecCases(file)
         let skipped = skippedMustacheSpecCases[file] ?? [:]
@@ -85,14 +106,14 @@ struct MustacheSpecTests {
 
         for specCase in cases where skipped[specCase.name] != nil {
             // A skipped case must still differ, or the skip is no longer needed.
-            let output = try? Template(name: specCase.name, source: specCase.template).render(specCase.data)
+            let output = try? specCase.render()
             #expect(output != specCase.expected, "\(file): \(specCase.name) now passes and can run again")
         }
 
         for specCase in cases where skipped[specCase.name] == nil {
             let output: String
             do {
-                output = try Template(name: specCase.name, source: specCase.template).render(specCase.data)
+                output = try specCase.render()
             } catch {
                 Issue.record("\(file): \(specCase.name): \(error)")
                 continue

@@ -8,11 +8,14 @@ struct RenderCase: Sendable, CustomTestStringConvertible {
     var source: String
     var context: String
     var expected: String
+    /// Partial templates by name, for `{{> name}}`.
+    var partials: [String: String]
 
-    init(_ source: String, _ context: String, _ expected: String) {
+    init(_ source: String, _ context: String, _ expected: String, partials: [String: String] = [:]) {
         self.source = source
         self.context = context
         self.expected = expected
+        self.partials = partials
     }
 
     var testDescription: String { "\(source.debugDescription) with \(context)" }
@@ -20,6 +23,10 @@ struct RenderCase: Sendable, CustomTestStringConvertible {
     /// Compiles and renders the case.
     func render() throws -> String {
         let template = try Template(name: "test", source: source)
-        return template.render(try JSONValue(parsing: context))
+        var compiledPartials: [String: Template] = [:]
+        for (name, partialSource) in partials {
+            compiledPartials[name] = try Template(name: name, source: partialSource)
+        }
+        return try template.render(try JSONValue(parsing: context), partials: compiledPartials)
     }
 }
