@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Templates", dependencies: ["DocumentStore"]),
         .target(
             name: "TriggerEmail",
-            dependencies: ["DocumentStore", "MIME", "SMTP", "BlockingThreads", "Logging"]
+            dependencies: ["DocumentStore", "MIME", "Templates", "SMTP", "BlockingThreads", "Logging"]
         ),
         .executableTarget(
             name: "trigger-email",

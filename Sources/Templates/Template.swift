@@ -29,12 +29,29 @@ public struct Template: Sendable {
     /// `partials[name]`; a missing partial, a partial nested deeper than
     /// ``TemplateLimits/maximumPartialDepth`` or output longer than
     /// ``TemplateLimits/maximumOutputBytes`` throws.
+    ///
+    /// With `escapingHTML` false, `{{value}}` is not escaped either, as handlebars.js renders
+    /// with its `noEscape` option, which suits a subject or a plain-text body.
     public func render(
-        _ context: JSONValue, partials: [String: Template] = [:]
+        _ context: JSONValue, partials: [String: Template] = [:], escapingHTML: Bool = true
     ) throws(TemplateRenderError) -> String {
-        var renderer = TemplateRenderer(root: context, partials: partials)
+        var renderer = TemplateRenderer(root: context, partials: partials, escapesHTML: escapingHTML)
         try renderer.render(nodes, of: self, in: RenderScope(root: context))
         return renderer.output
+    }
+
+    /// The names of the partials that `{{> name}}` tags name, so a caller can load them
+    /// before rendering. Partials that those partials use are not included.
+    public var partialNames: Set<String> {
+        var names: Set<String> = []
+        collectPartialNames(in: nodes, into: &names)
+        return names
+    }
+
+    /// Whether a tag such as `{{> (lookup . "layout")}}` computes a partial's name while
+    /// rendering, so ``partialNames`` cannot list it.
+    public var usesDynamicPartialNames: Bool {
+        containsDynamicPartial(nodes)
     }
 }
 
@@ -45,4 +62,32 @@ public enum TemplateLimits {
     public static let maximumPartialDepth = 64
     /// The largest output, in UTF-8 bytes, that one rendering may produce.
     public static let maximumOutputBytes = 16 * 1024 * 1024
+}
+
+private func collectPartialNames(in nodes: [TemplateNode], into names: inout Set<String>) {
+    for node in nodes {
+        switch node {
+        case .partial(let partial):
+            if case .fixed(let name) = partial.name { names.insert(name) }
+        case .block(let block):
+            collectPartialNames(in: block.program, into: &names)
+            collectPartialNames(in: block.inverse, into: &names)
+        case .text, .value:
+            break
+        }
+    }
+}
+
+private func containsDynamicPartial(_ nodes: [TemplateNode]) -> Bool {
+    nodes.contains { node in
+        switch node {
+        case .partial(let partial):
+            if case .dynamic = partial.name { return true }
+            return false
+        case .block(let block):
+            return containsDynamicPartial(block.program) || containsDynamicPartial(block.inverse)
+        case .text, .value:
+            return false
+        }
+    }
 }

@@ -5,10 +5,13 @@ public struct TemplateRenderError: Error, CustomStringConvertible, Equatable, Se
     public var templateName: String
     /// The fault, as a clause without a final period, such as `the partial "footer" is not found`.
     public var reason: String
+    /// The partial's name when the fault is a `{{> name}}` whose partial was not given.
+    public var missingPartialName: String?
 
-    public init(templateName: String, reason: String) {
+    public init(templateName: String, reason: String, missingPartialName: String? = nil) {
         self.templateName = templateName
         self.reason = reason
+        self.missingPartialName = missingPartialName
     }
 
     public var description: String {

@@ -4,12 +4,15 @@ import DocumentStore
 struct TemplateRenderer {
     let root: JSONValue
     let partials: [String: Template]
+    /// False to output `{{value}}` as `{{{value}}}`, as handlebars.js's `noEscape` option does.
+    let escapesHTML: Bool
     private(set) var output = ""
     private var partialDepth = 0
 
-    init(root: JSONValue, partials: [String: Template]) {
+    init(root: JSONValue, partials: [String: Template], escapesHTML: Bool) {
         self.root = root
         self.partials = partials
+        self.escapesHTML = escapesHTML
     }
 
     /// Renders `nodes`, which belong to `template`, so that errors name it.
@@ -24,7 +27,7 @@ struct TemplateRenderer {
                 // JavaScript's `String(value)` would.
                 guard let value = evaluate(expression, in: scope), value != .null else { continue }
                 let text = value.javaScriptString
-                try append(escaped ? escapeHTML(text) : text, of: template)
+                try append(escaped && escapesHTML ? escapeHTML(text) : text, of: template)
 
             case .block(let block):
                 try render(block, of: template, in: scope)
@@ -132,7 +135,8 @@ struct TemplateRenderer {
     ) throws(TemplateRenderError) {
         let name = try partialName(partial.name, calledFrom: caller, in: scope)
         guard let template = partials[name] else {
-            throw TemplateRenderError(templateName: caller.name, reason: "the partial \"\(name)\" is not found")
+            throw TemplateRenderError(
+                templateName: caller.name, reason: "the partial \"\(name)\" is not found", missingPartialName: name)
         }
         guard partialDepth < TemplateLimits.maximumPartialDepth else {
             throw TemplateRenderError(

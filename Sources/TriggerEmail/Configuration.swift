@@ -79,7 +79,7 @@ public struct Configuration: Sendable {
         ("DEFAULT_FROM", "sender when a document has no from"),
         ("DEFAULT_REPLY_TO", "Reply-To when a document has no replyTo"),
         ("USERS_COLLECTION", "collection where toUids/ccUids/bccUids are looked up (field email)"),
-        ("TEMPLATES_COLLECTION", "collection of templates (this version does not render templates yet)"),
+        ("TEMPLATES_COLLECTION", "collection of Handlebars templates that a document's template field names"),
         ("TTL_EXPIRE_TYPE", "never, hour, day, week, month or year: sets delivery.expireAt (default never)"),
         ("TTL_EXPIRE_VALUE", "how many TTL_EXPIRE_TYPE units (default 1)"),
         ("LEASE_SECONDS", "seconds an attempt may stay PROCESSING before it counts as failed (default 60)"),

@@ -27,6 +27,22 @@ public struct MailDocument: Sendable, Equatable {
         /// The attachments as the document wrote them; `AttachmentLoader` reads them, because
         /// loading one may need the network or the file system.
         public var attachments: JSONValue?
+
+        /// Checks that the message has a subject and a body, naming the template when the
+        /// message was rendered from one.
+        func checkContent(templateName: String?) throws(MailDocumentError) {
+            let source = templateName.map { " Neither the template '\($0)' nor the document's message sets it." } ?? ""
+            guard subject != nil else {
+                throw MailDocumentError("Field 'message.subject' is missing: every message needs a subject.\(source)")
+            }
+            guard text != nil || html != nil else {
+                let templateSource = templateName.map { " Add text or html to the template '\($0)' or to the document's message." } ?? ""
+                throw MailDocumentError("The message has neither text nor html: set message.text, message.html or both.\(templateSource)")
+            }
+            guard amp == nil || html != nil else {
+                throw MailDocumentError("Field 'message.amp' needs message.html beside it, because mail clients without AMP show the HTML.")
+            }
+        }
     }
 
     public struct Template: Sendable, Equatable {
@@ -63,15 +79,7 @@ public struct MailDocument: Sendable, Equatable {
             throw MailDocumentError("The document has neither message nor template: add a message with a subject and a text or html body.")
         }
         if let message, template == nil {
-            guard message.subject != nil else {
-                throw MailDocumentError("Field 'message.subject' is missing: every message needs a subject.")
-            }
-            guard message.text != nil || message.html != nil else {
-                throw MailDocumentError("The message has neither text nor html: set message.text, message.html or both.")
-            }
-            guard message.amp == nil || message.html != nil else {
-                throw MailDocumentError("Field 'message.amp' needs message.html beside it, because mail clients without AMP show the HTML.")
-            }
+            try message.checkContent(templateName: nil)
         }
     }
 

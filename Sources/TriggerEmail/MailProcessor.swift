@@ -12,6 +12,7 @@ public final class MailProcessor: Sendable {
     public struct Settings: Sendable {
         public var mailCollection: String
         public var usersCollection: String?
+        public var templatesCollection: String?
         public var defaultFrom: String?
         public var defaultReplyTo: String?
         public var lease: Duration
@@ -28,13 +29,15 @@ public final class MailProcessor: Sendable {
         public var attachments: AttachmentSettings
 
         public init(
-            mailCollection: String = "mail", usersCollection: String? = nil, defaultFrom: String? = nil,
+            mailCollection: String = "mail", usersCollection: String? = nil, templatesCollection: String? = nil,
+            defaultFrom: String? = nil,
             defaultReplyTo: String? = nil, lease: Duration = .seconds(60), ttl: TTLPolicy = TTLPolicy(),
             maxInFlight: Int = 4, sweepInterval: Duration = .seconds(1), idlePollInterval: Duration = .seconds(1),
             dkimSigner: DKIMSigner? = nil, attachments: AttachmentSettings = AttachmentSettings()
         ) {
             self.mailCollection = mailCollection
             self.usersCollection = usersCollection
+            self.templatesCollection = templatesCollection
             self.defaultFrom = defaultFrom
             self.defaultReplyTo = defaultReplyTo
             self.lease = lease
@@ -49,6 +52,7 @@ public final class MailProcessor: Sendable {
         public init(_ configuration: Configuration) {
             self.init(
                 mailCollection: configuration.mailCollection, usersCollection: configuration.usersCollection,
+                templatesCollection: configuration.templatesCollection,
                 defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo,
                 lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize,
                 attachments: configuration.attachments)
@@ -63,6 +67,7 @@ public final class MailProcessor: Sendable {
     private let logger: Logger
     private let inFlight = InFlightCounter()
     private let attachmentLoader: AttachmentLoader
+    private let templates: MailTemplates
 
     public init(
         store: any DocumentStore, transport: any MailTransport, settings: Settings,
@@ -76,6 +81,7 @@ public final class MailProcessor: Sendable {
         self.now = now
         self.logger = logger
         self.attachmentLoader = AttachmentLoader(settings: settings.attachments)
+        self.templates = MailTemplates(store: store, collection: settings.templatesCollection)
     }
 
     /// Runs until the task is cancelled, then lets the deliveries under way finish.
@@ -192,13 +198,19 @@ public final class MailProcessor: Sendable {
         let resolver = RecipientResolver(store: store, usersCollection: settings.usersCollection, logger: logger)
         let recipients = try await resolver.resolve(mail, documentID: document.id)
 
+        var content = mail.message ?? MailDocument.Message()
+        if let template = mail.template {
+            content = try await templates.render(template, over: mail.message)
+            try content.checkContent(templateName: template.name)
+        }
+
         var attachments: [Attachment] = []
-        if let attachmentFields = mail.message?.attachments {
+        if let attachmentFields = content.attachments {
             attachments = try await attachmentLoader.load(attachmentFields)
         }
 
         let builder = MessageBuilder(defaultFrom: settings.defaultFrom, defaultReplyTo: settings.defaultReplyTo)
-        let message = try builder.build(mail, recipients: recipients, attachments: attachments)
+        let message = try builder.build(mail, message: content, recipients: recipients, attachments: attachments)
         var composed = composer.compose(message)
         if let signer = settings.dkimSigner {
             composed.bytes = try signer.sign(composed.bytes, at: Date())

@@ -6,14 +6,12 @@ struct MessageBuilder: Sendable {
     var defaultFrom: String?
     var defaultReplyTo: String?
 
+    /// Builds the message from the document's addresses and headers and `message`, which is
+    /// the document's own or the one its template rendered.
     func build(
-        _ mail: MailDocument, recipients: RecipientResolver.Resolved, attachments: [Attachment] = []
+        _ mail: MailDocument, message: MailDocument.Message, recipients: RecipientResolver.Resolved,
+        attachments: [Attachment] = []
     ) throws(MailDocumentError) -> MailMessage {
-        guard let message = mail.message, mail.template == nil else {
-            throw MailDocumentError(
-                "Field 'template' cannot be rendered: this version does not support templates yet; send message with subject and text or html instead.")
-        }
-
         guard let fromText = mail.from ?? defaultFrom else {
             throw MailDocumentError("The document has no 'from' and DEFAULT_FROM is not set: set one of them to the sender's address.")
         }
@@ -110,10 +108,13 @@ struct MessageBuilder: Sendable {
 
 extension MailDocument {
     /// Checks that the addresses, headers and subject compose into a message, as the processor
-    /// will, without users lookups or attachments. `trigger-email send` uses it to reject a bad
+    /// will, without users lookups, templates or attachments. `trigger-email send` uses it to reject a bad
     /// document before it is written.
     public func checkComposable(defaultFrom: String?, defaultReplyTo: String?) throws(MailDocumentError) {
+        // A template's subject and body are known only when it renders, so a document with a
+        // template is checked with an empty message.
         let builder = MessageBuilder(defaultFrom: defaultFrom, defaultReplyTo: defaultReplyTo)
-        _ = try builder.build(self, recipients: .init(to: to, cc: cc, bcc: bcc))
+        let message = template == nil ? self.message ?? Message() : Message(subject: "", text: "")
+        _ = try builder.build(self, message: message, recipients: .init(to: to, cc: cc, bcc: bcc))
     }
 }

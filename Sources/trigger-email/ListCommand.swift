@@ -79,7 +79,10 @@ enum ListCommand {
             default: return nil
             }
         }.filter { !$0.isEmpty }.joined(separator: ",")
-        let subject = document.data["message"]?[path: "subject"]?.stringValue ?? ""
+        var subject = document.data["message"]?[path: "subject"]?.stringValue ?? ""
+        if subject.isEmpty, let templateName = document.data["template"]?[path: "name"]?.stringValue {
+            subject = "(template \(templateName))"
+        }
         let fields = [document.id, state, attempts, recipients.isEmpty ? "-" : recipients, subject]
         return fields.map(printable).joined(separator: "\t")
     }

@@ -20,6 +20,7 @@ enum TriggerEmailCommand {
         RetryCommand.command,
         SendCommand.command,
         CheckSMTPCommand.command,
+        TemplatesCommand.command,
     ]
 
     static func run(_ arguments: [String]) async -> Int32 {

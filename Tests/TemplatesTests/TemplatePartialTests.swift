@@ -48,7 +48,7 @@ struct TemplatePartialTests {
     func missingPartial() throws {
         let template = try Template(name: "welcome", source: "Hi {{> footer}}")
 
-        #expect(throws: TemplateRenderError(templateName: "welcome", reason: #"the partial "footer" is not found"#)) {
+        #expect(throws: TemplateRenderError(templateName: "welcome", reason: #"the partial "footer" is not found"#, missingPartialName: "footer")) {
             try template.render(.object([:]))
         }
     }

@@ -111,7 +111,8 @@ struct RandomDocumentPropertyTests {
             let document = random.document()
             do {
                 let mail = try MailDocument(fields: document)
-                let message = try builder.build(mail, recipients: .init(to: mail.to, cc: mail.cc, bcc: mail.bcc))
+                let message = try builder.build(
+                    mail, message: mail.message ?? MailDocument.Message(), recipients: .init(to: mail.to, cc: mail.cc, bcc: mail.bcc))
                 let result = composer.compose(message)
                 composed.append((document, message, result.bytes, result.envelopeRecipients))
             } catch {
