@@ -26,7 +26,9 @@ struct RecipientResolver: Sendable {
         func lookUp(_ uids: [String]) async throws -> [String] {
             var addresses: [String] = []
             for uid in uids {
-                guard let user = try await store.get(uid, from: usersCollection),
+                // An ID that no document can have, such as one with a slash, is a missing user.
+                guard (try? DocumentID.validate(uid)) != nil,
+                    let user = try await store.get(uid, from: usersCollection),
                     let email = user.data["email"]?.stringValue, !email.isEmpty
                 else {
                     missing.append(uid)

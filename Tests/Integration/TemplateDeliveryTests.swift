@@ -88,8 +88,8 @@ struct TemplateDeliveryTests {
              "Template 'wrongtype' has a field 'subject' that must be a string, but it is a number."),
             (["to": "a@example.org", "template": ["name": "../etc"]],
              #"Field 'template.name' is "../etc", which cannot name a template: template names use 1 to 128 letters, digits, '-' or '_'."#),
-            (["toUids": ["ghost", "phantom"], "template": ["name": "nosubject"]],
-             "No recipient is left: the users ghost, phantom were not found in users or have no email field."),
+            (["toUids": ["ghost", "users/ada"], "template": ["name": "nosubject"]],
+             "No recipient is left: the users ghost, users/ada were not found in users or have no email field."),
         ]
 
         var ids: [String] = []
