@@ -2,66 +2,16 @@ extension JSONValue {
     /// Serializes the value as compact JSON. Object keys are sorted, so equal values always
     /// produce the same text; non-ASCII characters are written as UTF-8, not escaped.
     public func serialized() -> String {
-        var output = ""
-        output.reserveCapacity(256)
-        write(to: &output, indent: nil, level: 0)
-        return output
+        var writer = JSONWriter(indent: nil)
+        writer.write(self, level: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Serializes the value as indented JSON for people to read (`trigger-email get`).
     public func prettySerialized() -> String {
-        var output = ""
-        write(to: &output, indent: "  ", level: 0)
-        return output
-    }
-
-    private func write(to output: inout String, indent: String?, level: Int) {
-        switch self {
-        case .null:
-            output += "null"
-        case .bool(let value):
-            output += value ? "true" : "false"
-        case .number(let value):
-            output += Self.formatNumber(value)
-        case .string(let value):
-            Self.writeString(value, to: &output)
-        case .array(let elements):
-            writeContainer(
-                elements.map { element in { (output: inout String, level: Int) in element.write(to: &output, indent: indent, level: level) } },
-                open: "[", close: "]", indent: indent, level: level, to: &output)
-        case .object(let object):
-            let members = object.keys.sorted().map { key in
-                { (output: inout String, level: Int) in
-                    Self.writeString(key, to: &output)
-                    output += indent == nil ? ":" : ": "
-                    object[key]!.write(to: &output, indent: indent, level: level)
-                }
-            }
-            writeContainer(members, open: "{", close: "}", indent: indent, level: level, to: &output)
-        }
-    }
-
-    private func writeContainer(
-        _ members: [(inout String, Int) -> Void], open: String, close: String, indent: String?, level: Int,
-        to output: inout String
-    ) {
-        output += open
-        guard !members.isEmpty else {
-            output += close
-            return
-        }
-
-        for (index, writeMember) in members.enumerated() {
-            if index > 0 { output += "," }
-            if let indent {
-                output += "\n" + String(repeating: indent, count: level + 1)
-            }
-            writeMember(&output, level + 1)
-        }
-        if let indent {
-            output += "\n" + String(repeating: indent, count: level)
-        }
-        output += close
+        var writer = JSONWriter(indent: Array("  ".utf8))
+        writer.write(self, level: 0)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Writes integers without a fraction (`3`, not `3.0`) so that counters such as `attempts`
@@ -76,23 +26,119 @@ extension JSONValue {
     }
 
     static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case "\u{00}"..."\u{1F}", "\u{2028}", "\u{2029}":
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
+        var writer = JSONWriter(indent: nil)
+        writer.writeString(value)
+        output += String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
+
+/// Builds JSON text as UTF-8 bytes. Every document write serializes the whole document, and
+/// byte appends skip the bookkeeping that each append to a `String` does.
+private struct JSONWriter {
+    let indent: [UInt8]?
+    var bytes: [UInt8] = []
+
+    init(indent: [UInt8]?) {
+        self.indent = indent
+        bytes.reserveCapacity(1024)
+    }
+
+    mutating func write(_ value: JSONValue, level: Int) {
+        switch value {
+        case .null:
+            append("null")
+        case .bool(let flag):
+            append(flag ? "true" : "false")
+        case .number(let number):
+            append(JSONValue.formatNumber(number))
+        case .string(let text):
+            writeString(text)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                startMember(index: index, level: level)
+                write(element, level: level + 1)
             }
+            endContainer(isEmpty: elements.isEmpty, level: level)
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let object):
+            bytes.append(UInt8(ascii: "{"))
+            for (index, key) in object.keys.sorted().enumerated() {
+                startMember(index: index, level: level)
+                writeString(key)
+                bytes.append(UInt8(ascii: ":"))
+                if indent != nil { bytes.append(UInt8(ascii: " ")) }
+                write(object[key]!, level: level + 1)
+            }
+            endContainer(isEmpty: object.isEmpty, level: level)
+            bytes.append(UInt8(ascii: "}"))
         }
-        output += "\""
+    }
+
+    private mutating func startMember(index: Int, level: Int) {
+        if index > 0 { bytes.append(UInt8(ascii: ",")) }
+        writeLineBreak(level: level + 1)
+    }
+
+    private mutating func endContainer(isEmpty: Bool, level: Int) {
+        if !isEmpty { writeLineBreak(level: level) }
+    }
+
+    private mutating func writeLineBreak(level: Int) {
+        guard let indent else { return }
+        bytes.append(UInt8(ascii: "\n"))
+        for _ in 0..<level { bytes.append(contentsOf: indent) }
+    }
+
+    private mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Writes a string literal, copying runs that need no escape in one step. Besides `"`, `\`
+    /// and control characters, U+2028 and U+2029 are escaped, because JavaScript before ES2019
+    /// could not read them inside string literals.
+    mutating func writeString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            var index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                let isLineSeparator = byte == 0xE2 && index + 2 < utf8.count && utf8[index + 1] == 0x80
+                    && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9)
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || isLineSeparator else {
+                    index += 1
+                    continue
+                }
+
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                if isLineSeparator {
+                    append(utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+                    index += 3
+                } else {
+                    appendEscape(for: byte)
+                    index += 1
+                }
+                runStart = index
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscape(for byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): append("\\\"")
+        case UInt8(ascii: "\\"): append("\\\\")
+        case UInt8(ascii: "\n"): append("\\n")
+        case UInt8(ascii: "\r"): append("\\r")
+        case UInt8(ascii: "\t"): append("\\t")
+        case 0x08: append("\\b")
+        case 0x0C: append("\\f")
+        default:
+            let hex = String(byte, radix: 16)
+            append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+        }
     }
 }

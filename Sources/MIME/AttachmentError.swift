@@ -51,7 +51,7 @@ extension Attachment {
     }
 
     private static func validateRawPart(_ bytes: [UInt8]) throws(AttachmentError) {
-        guard bytes.firstRange(of: [0x0D, 0x0A, 0x0D, 0x0A]) != nil else {
+        guard bytes.firstIndex(ofBytes: [0x0D, 0x0A, 0x0D, 0x0A]) != nil else {
             throw AttachmentError(reason: "raw must be a complete MIME part: header fields, an empty line, then the body")
         }
 

@@ -14,9 +14,8 @@ struct EncodedBody {
             return EncodedBody(transferEncoding: "7bit", bytes: canonical)
         }
 
-        let quotedPrintable = QuotedPrintable.encode(canonical)
-        if quotedPrintable.count <= Base64.encodedBodySize(canonical.count) {
-            return EncodedBody(transferEncoding: "quoted-printable", bytes: quotedPrintable)
+        if QuotedPrintable.encodedLength(canonical) <= Base64.encodedBodySize(canonical.count) {
+            return EncodedBody(transferEncoding: "quoted-printable", bytes: QuotedPrintable.encode(canonical))
         }
         return EncodedBody(transferEncoding: "base64", bytes: Base64.encodeBody(canonical))
     }
@@ -30,10 +29,12 @@ struct EncodedBody {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0x0D {
-                output += [0x0D, 0x0A]
+                output.append(0x0D)
+                output.append(0x0A)
                 index += (index + 1 < bytes.count && bytes[index + 1] == 0x0A) ? 2 : 1
             } else if byte == 0x0A {
-                output += [0x0D, 0x0A]
+                output.append(0x0D)
+                output.append(0x0A)
                 index += 1
             } else {
                 output.append(byte)

@@ -117,10 +117,10 @@ extension MessageComposer {
 
         case .raw(let bytes):
             let separator: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
-            guard let split = bytes.firstRange(of: separator) else { return (bytes + [0x0D, 0x0A], []) }
-            var body = Array(bytes[split.upperBound...])
+            guard let split = bytes.firstIndex(ofBytes: separator) else { return (bytes + [0x0D, 0x0A], []) }
+            var body = Array(bytes[(split + separator.count)...])
             if body.suffix(2) == [0x0D, 0x0A] { body.removeLast(2) }
-            return (Array(bytes[..<split.lowerBound]) + [0x0D, 0x0A], body)
+            return (Array(bytes[..<split]) + [0x0D, 0x0A], body)
 
         case .multipart(let subtype, let children):
             let renderedChildren = children.map { child in
@@ -150,7 +150,7 @@ extension MessageComposer {
         while true {
             let boundary = attempt == 0 ? "=_\(uniqueToken())" : "=_\(attempt)_\(uniqueToken())"
             let pattern = Array(boundary.utf8)
-            let clashes = contents.contains { $0.firstRange(of: pattern) != nil }
+            let clashes = contents.contains { $0.firstIndex(ofBytes: pattern) != nil }
             if !clashes { return boundary }
             attempt += 1
         }

@@ -1,7 +1,10 @@
 /// The database layout, versioned with `PRAGMA user_version` so that later versions can migrate
 /// a file in place.
 enum SQLiteSchema {
-    static let version = 1
+    static let version = 2
+
+    /// The delivery states that the claim query's partial index covers, besides a missing state.
+    static let indexedReadyStates = ["PENDING", "RETRY"]
 
     /// One table for every collection. `delivery_state` and `lease_expire_time` are computed
     /// from the JSON so the "ready to send" and "lease expired" queries use an index instead of
@@ -21,6 +24,13 @@ enum SQLiteSchema {
         );
         CREATE INDEX documents_by_state ON documents (collection, delivery_state, sequence);
         CREATE INDEX documents_by_lease ON documents (collection, delivery_state, lease_expire_time);
+        """,
+        // Version 2: the claim query reads the oldest ready documents from this index in
+        // order, so it touches only the rows it returns, however many documents were sent
+        // before. With the state index alone, SQLite sorted every document of the collection.
         """
+        CREATE INDEX documents_ready ON documents (collection, sequence)
+            WHERE delivery_state IS NULL OR delivery_state IN ('PENDING', 'RETRY');
+        """,
     ]
 }

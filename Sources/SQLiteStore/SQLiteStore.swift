@@ -262,13 +262,19 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     ) async throws -> [Document] {
         let claimed = try await onThread { connection in
             try connection.inWriteTransaction {
-                let placeholders = readyStates.map { _ in "?" }.joined(separator: ", ")
+                // SQLite uses a partial index only when the query repeats its condition as
+                // literals, so the usual states are written into the SQL text.
+                let usesReadyIndex = readyStates.sorted() == SQLiteSchema.indexedReadyStates
+                let stateList = usesReadyIndex
+                    ? SQLiteSchema.indexedReadyStates.map { "'\($0)'" }.joined(separator: ", ")
+                    : readyStates.map { _ in "?" }.joined(separator: ", ")
                 let sql = """
                     SELECT sequence, id, data, create_time, update_time FROM documents
-                    WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(placeholders)))
+                    WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(stateList)))
                     ORDER BY sequence LIMIT ?
                     """
-                let parameters: [SQLiteValue] = [.text(collection)] + readyStates.map { .text($0) } + [.integer(Int64(limit))]
+                let stateParameters: [SQLiteValue] = usesReadyIndex ? [] : readyStates.map { .text($0) }
+                let parameters: [SQLiteValue] = [.text(collection)] + stateParameters + [.integer(Int64(limit))]
                 let candidates = try Self.readRows(sql, parameters, collection: collection, on: connection)
 
                 return try candidates.compactMap { row -> Document? in
