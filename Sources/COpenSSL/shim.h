@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/rand.h>
 
 // These OpenSSL calls are macros over SSL_ctrl/SSL_CTX_ctrl, which Swift cannot import, so each
 // gets a real function here.

@@ -38,6 +38,11 @@ public protocol DocumentStore: Sendable {
         _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
     ) async throws -> Document?
 
+    /// Applies `updates` in order, in one transaction, each as `update` would apply it, and
+    /// returns each document as it is afterwards, or `nil` where it does not exist. Writing many
+    /// delivery outcomes at once this way costs one commit instead of one each.
+    func updateBatch(_ updates: [DocumentUpdate], in collection: String) async throws -> [Document?]
+
     /// Claims up to `limit` documents ready to send, oldest first: those whose `delivery.state`
     /// is missing or one of `readyStates`. For each one, in a single transaction, `change` turns
     /// its fields into the claimed form (for the processor: `PROCESSING` with a lease). Rows
@@ -61,6 +66,18 @@ public protocol DocumentStore: Sendable {
 
     /// Closes the store; later calls fail.
     func close() async
+}
+
+/// One change of `updateBatch`: `change` returns the document's new fields, or `nil` to leave
+/// it as it is.
+public struct DocumentUpdate: Sendable {
+    public var id: String
+    public var change: @Sendable (Document) -> JSONObject?
+
+    public init(id: String, change: @escaping @Sendable (Document) -> JSONObject?) {
+        self.id = id
+        self.change = change
+    }
 }
 
 /// What `list` returns and where to go on from.

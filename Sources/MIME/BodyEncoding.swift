@@ -14,7 +14,12 @@ struct EncodedBody {
             return EncodedBody(transferEncoding: "7bit", bytes: canonical)
         }
 
-        if QuotedPrintable.encodedLength(canonical) <= Base64.encodedBodySize(canonical.count) {
+        // Each byte of 0x80 or more takes three characters in quoted-printable, so counting
+        // them gives a lower bound that settles text in Cyrillic, Greek or CJK script without
+        // measuring the encoding.
+        let base64Size = Base64.encodedBodySize(canonical.count)
+        let quotedPrintableMinimum = canonical.count + 2 * canonical.reduce(0) { $0 + ($1 >= 0x80 ? 1 : 0) }
+        if quotedPrintableMinimum <= base64Size, QuotedPrintable.encodedLength(canonical) <= base64Size {
             return EncodedBody(transferEncoding: "quoted-printable", bytes: QuotedPrintable.encode(canonical))
         }
         return EncodedBody(transferEncoding: "base64", bytes: Base64.encodeBody(canonical))

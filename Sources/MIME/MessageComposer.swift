@@ -116,9 +116,6 @@ public struct MessageComposer: Sendable {
 
     /// 24 random letters and digits: about 143 bits, so Message-IDs do not repeat.
     public static func randomToken() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }
-        return String(decoding: bytes, as: UTF8.self)
+        RandomTokenSource.shared.token(length: 24)
     }
 }

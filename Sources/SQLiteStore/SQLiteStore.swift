@@ -256,6 +256,31 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return document
     }
 
+    public func updateBatch(_ updates: [DocumentUpdate], in collection: String) async throws -> [Document?] {
+        guard !updates.isEmpty else { return [] }
+        let (documents, changed) = try await onThread { connection in
+            try connection.inWriteTransaction { () throws -> ([Document?], Bool) in
+                var documents: [Document?] = []
+                var changed = false
+                for update in updates {
+                    guard let existing = try Self.select(update.id, from: collection, on: connection) else {
+                        documents.append(nil)
+                        continue
+                    }
+                    guard let newData = update.change(existing) else {
+                        documents.append(existing)
+                        continue
+                    }
+                    documents.append(try Self.write(newData, over: existing, on: connection))
+                    changed = true
+                }
+                return (documents, changed)
+            }
+        }
+        if changed { notifier.notify() }
+        return documents
+    }
+
     public func claim(
         from collection: String, readyStates: [String], limit: Int,
         _ change: @escaping @Sendable (Document) -> JSONObject?

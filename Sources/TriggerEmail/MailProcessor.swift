@@ -17,7 +17,8 @@ public final class MailProcessor: Sendable {
         public var defaultReplyTo: String?
         public var lease: Duration
         public var ttl: TTLPolicy
-        /// Documents being delivered at once at most.
+        /// The most documents claimed and not yet recorded at once. From a configuration it is
+        /// four per SMTP connection, so a composed message is waiting when a connection frees up.
         public var maxInFlight: Int
         /// How often expired leases are looked for.
         public var sweepInterval: Duration
@@ -54,7 +55,7 @@ public final class MailProcessor: Sendable {
                 mailCollection: configuration.mailCollection, usersCollection: configuration.usersCollection,
                 templatesCollection: configuration.templatesCollection,
                 defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo,
-                lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize,
+                lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize * 4,
                 attachments: configuration.attachments)
         }
     }
@@ -68,6 +69,7 @@ public final class MailProcessor: Sendable {
     private let inFlight = InFlightCounter()
     private let attachmentLoader: AttachmentLoader
     private let templates: MailTemplates
+    private let outcomes: OutcomeWriter
 
     public init(
         store: any DocumentStore, transport: any MailTransport, settings: Settings,
@@ -82,6 +84,7 @@ public final class MailProcessor: Sendable {
         self.logger = logger
         self.attachmentLoader = AttachmentLoader(settings: settings.attachments)
         self.templates = MailTemplates(store: store, collection: settings.templatesCollection)
+        self.outcomes = OutcomeWriter(store: store, collection: settings.mailCollection)
     }
 
     /// Runs until the task is cancelled, then lets the deliveries under way finish.
@@ -230,7 +233,7 @@ public final class MailProcessor: Sendable {
         _ change: @escaping @Sendable (JSONObject) -> JSONObject?
     ) async -> Bool {
         do {
-            let updated = try await store.update(document.id, in: settings.mailCollection) { current in
+            let updated = try await outcomes.write(id: document.id) { current in
                 change(current.data)
             }
             let recordedEnd = updated?.data["delivery"]?[path: "endTime"]?.stringValue

@@ -1,3 +1,4 @@
+import Foundation
 import MIME
 
 /// Turns a checked mail document into a `MailMessage`, filling `from` and `replyTo` from the
@@ -96,8 +97,14 @@ struct MessageBuilder: Sendable {
     private func parseList(_ texts: [String], field: String) throws(MailDocumentError) -> [Mailbox] {
         var mailboxes: [Mailbox] = []
         for text in texts {
+            if let cached = ParsedAddressCache.shared.mailboxes(for: text) {
+                mailboxes += cached
+                continue
+            }
             do {
-                mailboxes += try AddressParser.parseList(text)
+                let parsed = try AddressParser.parseList(text)
+                ParsedAddressCache.shared.store(parsed, for: text)
+                mailboxes += parsed
             } catch {
                 throw MailDocumentError("Field '\(field)' holds an invalid email address \"\(error.input)\": \(error.reason).")
             }
@@ -116,5 +123,28 @@ extension MailDocument {
         let builder = MessageBuilder(defaultFrom: defaultFrom, defaultReplyTo: defaultReplyTo)
         let message = template == nil ? self.message ?? Message() : Message(subject: "", text: "")
         _ = try builder.build(self, message: message, recipients: .init(to: to, cc: cc, bcc: bcc))
+    }
+}
+
+/// Address lists parsed before, by their text. Most messages repeat a sender such as
+/// DEFAULT_FROM, and parsing it again took several percent of a worker's CPU time.
+private final class ParsedAddressCache: @unchecked Sendable {
+    static let shared = ParsedAddressCache()
+
+    /// The maximum number of entries; a full cache is emptied and fills again.
+    private static let capacity = 1024
+
+    private let lock = NSLock()
+    private var entries: [String: [Mailbox]] = [:]
+
+    func mailboxes(for text: String) -> [Mailbox]? {
+        lock.withLock { entries[text] }
+    }
+
+    func store(_ mailboxes: [Mailbox], for text: String) {
+        lock.withLock {
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[text] = mailboxes
+        }
     }
 }
