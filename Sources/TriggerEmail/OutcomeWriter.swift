@@ -15,7 +15,7 @@ final class OutcomeWriter: Sendable {
         var isWriting = false
     }
 
-    /// The most outcomes written in one transaction, so a huge queue does not hold the write
+    /// The maximum number of outcomes in one transaction, so a huge queue does not hold the write
     /// lock for long.
     static let maxBatchSize = 256
 
