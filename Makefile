@@ -52,3 +52,15 @@ $(VENV)/installed: Tests/Support/python/requirements.txt
 
 clean:
 	rm -rf .build $(VENV)
+
+# Measures trigger-email against Postfix's smtp-source and django-post-office on loopback and
+# writes the figures to BENCH_JSON as well (see bench/run-bench). BENCH_N and BENCH_BACKLOG
+# pass through the environment. The peer installs django-post-office from PyPI.
+BENCH_JSON ?= bench-results.json
+
+.PHONY: bench
+
+bench: build
+	@python3 -c "import venv, ensurepip, sqlite3" 2>/dev/null || { \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q python3 python3-venv; }
+	bench/run-bench --json "$(BENCH_JSON)"
