@@ -70,6 +70,7 @@ public final class MailProcessor: Sendable {
     private let attachmentLoader: AttachmentLoader
     private let templates: MailTemplates
     private let outcomes: OutcomeWriter
+    private let leases: LeaseRenewer
 
     public init(
         store: any DocumentStore, transport: any MailTransport, settings: Settings,
@@ -85,11 +86,17 @@ public final class MailProcessor: Sendable {
         self.attachmentLoader = AttachmentLoader(settings: settings.attachments)
         self.templates = MailTemplates(store: store, collection: settings.templatesCollection)
         self.outcomes = OutcomeWriter(store: store, collection: settings.mailCollection)
+        self.leases = LeaseRenewer(
+            store: store, collection: settings.mailCollection, lease: settings.lease, now: now, logger: logger)
     }
 
     /// Runs until the task is cancelled, then lets the deliveries under way finish.
     public func run() async {
         logger.info("processor started", ["mail.collection": settings.mailCollection, "transport": transport.summary])
+
+        // Not a child task, so that it outlives cancellation and keeps the leases of the
+        // deliveries that finish after it.
+        let renewal = Task { await self.leases.run() }
 
         await withDiscardingTaskGroup { group in
             group.addTask { await self.sweepExpiredLeases() }
@@ -105,6 +112,7 @@ public final class MailProcessor: Sendable {
             }
         }
 
+        renewal.cancel()
         logger.info("processor stopped", ["mail.collection": settings.mailCollection])
     }
 
@@ -139,14 +147,14 @@ public final class MailProcessor: Sendable {
         let attempt = DeliveryRecord.attempt(of: document.data)
         var metadata: Logger.Metadata = ["mail.id": document.id, "mail.attempt": String(attempt)]
 
-        let renewal = Task { await self.renewLease(of: document.id, attempt: attempt) }
+        leases.add(document.id, attempt: attempt)
         let outcome: Result<DeliveryInfo, any Error>
         do {
             outcome = .success(try await send(document))
         } catch {
             outcome = .failure(error)
         }
-        renewal.cancel()
+        leases.remove(document.id)
 
         // Free the slot before the final write: the write wakes the claim loop, which must
         // already see the room.
@@ -170,28 +178,6 @@ public final class MailProcessor: Sendable {
                 DeliveryRecord.fail(fields, attempt: attempt, message: message, at: end, ttl: ttl)
             }
             if recorded { logger.warning("delivery failed", metadata) }
-        }
-    }
-
-    /// Keeps extending the lease while the attempt runs, every third of the lease, so that only
-    /// an attempt whose process died or stopped renewing reaches the lease sweep. A live attempt
-    /// that keeps renewing therefore never has its document handed to another attempt.
-    private func renewLease(of id: String, attempt: Int) async {
-        let lease = settings.lease
-        while true {
-            do {
-                try await Task.sleep(for: lease / 3)
-            } catch {
-                return
-            }
-            let now = now()
-            do {
-                _ = try await store.update(id, in: settings.mailCollection) { current in
-                    DeliveryRecord.renewLease(current.data, attempt: attempt, at: now, lease: lease)
-                }
-            } catch {
-                logger.error("lease renewal failed", ["mail.id": id, "mail.attempt": String(attempt), "error": "\(error)"])
-            }
         }
     }
 
