@@ -43,6 +43,14 @@ public protocol DocumentStore: Sendable {
     /// delivery outcomes at once this way costs one commit instead of one each.
     func updateBatch(_ updates: [DocumentUpdate], in collection: String) async throws -> [Document?]
 
+    /// Applies `updates` to one top-level field of each document, in order, in one
+    /// transaction. Each change gets the field's current value (`nil` when it is missing) and
+    /// returns its new value, or `nil` to leave the document as it is; the other fields are
+    /// neither read nor rewritten, which makes delivery updates cheap for large documents.
+    /// Returns the field's value afterwards for each update, `nil` where the document does not
+    /// exist or lacks the field. `field` is letters, digits and `_`.
+    func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?]
+
     /// Claims up to `limit` documents ready to send, oldest first: those whose `delivery.state`
     /// is missing or one of `readyStates`. For each one, in a single transaction, `change` turns
     /// its fields into the claimed form (for the processor: `PROCESSING` with a lease). Rows
@@ -75,6 +83,17 @@ public struct DocumentUpdate: Sendable {
     public var change: @Sendable (Document) -> JSONObject?
 
     public init(id: String, change: @escaping @Sendable (Document) -> JSONObject?) {
+        self.id = id
+        self.change = change
+    }
+}
+
+/// One change of `updateFieldBatch`.
+public struct FieldUpdate: Sendable {
+    public var id: String
+    public var change: @Sendable (JSONValue?) -> JSONValue?
+
+    public init(id: String, change: @escaping @Sendable (JSONValue?) -> JSONValue?) {
         self.id = id
         self.change = change
     }

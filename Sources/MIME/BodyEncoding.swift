@@ -25,8 +25,28 @@ struct EncodedBody {
         return EncodedBody(transferEncoding: "base64", bytes: Base64.encodeBody(canonical))
     }
 
+    /// Returns whether every CR in `bytes` is followed by LF and every LF follows CR, so that
+    /// the common case costs one read of the text and no copy.
+    private static func hasOnlyCRLFLineBreaks(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices {
+                switch buffer[index] {
+                case 0x0D:
+                    guard index + 1 < buffer.count, buffer[index + 1] == 0x0A else { return false }
+                case 0x0A:
+                    guard index > 0, buffer[index - 1] == 0x0D else { return false }
+                default:
+                    continue
+                }
+            }
+            return true
+        }
+    }
+
     /// Turns CR LF, lone CR and lone LF into CR LF.
     static func canonicalLineBreaks(_ bytes: [UInt8]) -> [UInt8] {
+        if hasOnlyCRLFLineBreaks(bytes) { return bytes }
+
         var output = [UInt8]()
         output.reserveCapacity(bytes.count + bytes.count / 32)
 

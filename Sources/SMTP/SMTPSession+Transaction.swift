@@ -226,18 +226,30 @@ extension SMTPSession {
         var output = [UInt8]()
         output.reserveCapacity(message.count + message.count / 64 + 5)
 
-        var atLineStart = true
-        for byte in message {
-            if atLineStart, byte == UInt8(ascii: ".") {
-                output.append(UInt8(ascii: "."))
+        // Copies the runs between lines that start with "." in one step each; most messages
+        // have none, so the whole message is one copy.
+        message.withUnsafeBufferPointer { bytes in
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let startsLine = index == 0 || bytes[index - 1] == 0x0A
+                if startsLine, bytes[index] == UInt8(ascii: ".") {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                    output.append(UInt8(ascii: "."))
+                    runStart = index
+                }
+                index += 1
             }
-            output.append(byte)
-            atLineStart = byte == 0x0A
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        if !atLineStart {
-            output += [0x0D, 0x0A]
+
+        if let last = message.last, last != 0x0A {
+            output.append(0x0D)
+            output.append(0x0A)
         }
-        output += [UInt8(ascii: "."), 0x0D, 0x0A]
+        output.append(UInt8(ascii: "."))
+        output.append(0x0D)
+        output.append(0x0A)
         return output
     }
 }

@@ -281,6 +281,59 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return documents
     }
 
+    public func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?] {
+        guard !field.isEmpty, field.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 < 0x80 && Character(Unicode.Scalar($0)).isLetter) || ($0 >= 0x30 && $0 <= 0x39) }) else {
+            throw DocumentStoreError(.invalidArgument, "Invalid field name \"\(field)\": use letters, digits and '_'.")
+        }
+        guard !updates.isEmpty else { return [] }
+        let path = "$.\(field)"
+
+        let (values, changed) = try await onThread { connection in
+            try connection.inWriteTransaction { () throws -> ([JSONValue?], Bool) in
+                var values: [JSONValue?] = []
+                var changed = false
+                for update in updates {
+                    guard let current = try Self.selectField(path, of: update.id, in: collection, on: connection) else {
+                        values.append(nil)
+                        continue
+                    }
+                    guard let newValue = update.change(current.value) else {
+                        values.append(current.value)
+                        continue
+                    }
+                    let now = max(Timestamp.now(), current.updateTime.adding(milliseconds: 1))
+                    let statement = try connection.prepare(
+                        "UPDATE documents SET data = json_set(data, ?, json(?)), update_time = ? WHERE collection = ? AND id = ?")
+                    try statement.run([.text(path), .text(newValue.serialized()), .text(now.description), .text(collection), .text(update.id)])
+                    values.append(newValue)
+                    changed = true
+                }
+                return (values, changed)
+            }
+        }
+        if changed { notifier.notify() }
+        return values
+    }
+
+    /// Reads one top-level field of a document, parsing only that field, or returns nil when the
+    /// document does not exist.
+    private static func selectField(
+        _ path: String, of id: String, in collection: String, on connection: SQLiteConnection
+    ) throws -> (value: JSONValue?, updateTime: Timestamp)? {
+        let statement = try connection.prepare("SELECT data -> ?, update_time, data -> ? IS NULL FROM documents WHERE collection = ? AND id = ?")
+        try statement.bind([.text(path), .text(path), .text(collection), .text(id)])
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+
+        let updateTime = Timestamp(rfc3339: statement.text(at: 1)) ?? Timestamp(millisecondsSince1970: 0)
+        guard statement.int64(at: 2) == 0 else { return (nil, updateTime) }
+        do {
+            return (try JSONValue(parsing: statement.bytes(at: 0)), updateTime)
+        } catch {
+            throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+        }
+    }
+
     public func claim(
         from collection: String, readyStates: [String], limit: Int,
         _ change: @escaping @Sendable (Document) -> JSONObject?
@@ -342,13 +395,34 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         // A write in the same millisecond as the previous one still moves updateTime forward, so
         // readers can tell the two versions apart.
         let now = max(Timestamp.now(), existing.updateTime.adding(milliseconds: 1))
-        let statement = try connection.prepare("UPDATE documents SET data = ?, update_time = ? WHERE collection = ? AND id = ?")
-        try statement.run([.text(JSONValue.object(data).serialized()), .text(now.description), .text(existing.collection), .text(existing.id)])
+        let key: [SQLiteValue] = [.text(now.description), .text(existing.collection), .text(existing.id)]
+
+        // A delivery update (claim, outcome, lease) changes only `delivery`. Rewriting that one
+        // field with json_set spares serializing the whole document, message bodies and all.
+        if let delivery = data["delivery"], onlyDeliveryDiffers(data, existing.data) {
+            let statement = try connection.prepare(
+                "UPDATE documents SET data = json_set(data, '$.delivery', json(?)), update_time = ? WHERE collection = ? AND id = ?")
+            try statement.run([.text(delivery.serialized())] + key)
+        } else {
+            let statement = try connection.prepare("UPDATE documents SET data = ?, update_time = ? WHERE collection = ? AND id = ?")
+            try statement.run([.text(JSONValue.object(data).serialized())] + key)
+        }
 
         var updated = existing
         updated.data = data
         updated.updateTime = now
         return updated
+    }
+
+    /// Returns whether `new` has a `delivery` field and equals `old` in every other field.
+    private static func onlyDeliveryDiffers(_ new: JSONObject, _ old: JSONObject) -> Bool {
+        guard new["delivery"] != nil, new.count == old.count || (new.count == old.count + 1 && old["delivery"] == nil) else {
+            return false
+        }
+        for (key, value) in new where key != "delivery" {
+            guard old[key] == value else { return false }
+        }
+        return true
     }
 
     private static func readRows(_ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection) throws -> [Row] {

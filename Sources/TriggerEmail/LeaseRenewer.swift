@@ -54,12 +54,12 @@ final class LeaseRenewer: Sendable {
         let now = now()
         let lease = lease
         let updates = current.map { id, attempt in
-            DocumentUpdate(id: id) { document in
-                DeliveryRecord.renewLease(document.data, attempt: attempt, at: now, lease: lease)
+            FieldUpdate(id: id) { delivery in
+                DeliveryRecord.renewLease(["delivery": delivery ?? .null], attempt: attempt, at: now, lease: lease)?["delivery"]
             }
         }
         do {
-            _ = try await store.updateBatch(updates, in: collection)
+            _ = try await store.updateFieldBatch("delivery", updates, in: collection)
         } catch {
             logger.error(
                 "lease renewal failed",

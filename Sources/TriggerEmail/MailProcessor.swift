@@ -219,10 +219,12 @@ public final class MailProcessor: Sendable {
         _ change: @escaping @Sendable (JSONObject) -> JSONObject?
     ) async -> Bool {
         do {
-            let updated = try await outcomes.write(id: document.id) { current in
-                change(current.data)
+            // The outcome functions read and write only `delivery`, so the store updates that
+            // field alone.
+            let delivery = try await outcomes.write(id: document.id) { current in
+                change(["delivery": current ?? .null])?["delivery"]
             }
-            let recordedEnd = updated?.data["delivery"]?[path: "endTime"]?.stringValue
+            let recordedEnd = delivery?[path: "endTime"]?.stringValue
             guard recordedEnd == end.description else {
                 // The document was deleted, or someone else changed its delivery state, while
                 // this attempt ran.

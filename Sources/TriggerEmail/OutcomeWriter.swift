@@ -6,8 +6,8 @@ import Foundation
 /// outcome that arrives alone is written at once.
 final class OutcomeWriter: Sendable {
     private struct Pending {
-        var update: DocumentUpdate
-        var continuation: CheckedContinuation<Document?, any Error>
+        var update: FieldUpdate
+        var continuation: CheckedContinuation<JSONValue?, any Error>
     }
 
     private struct State {
@@ -29,12 +29,12 @@ final class OutcomeWriter: Sendable {
         self.collection = collection
     }
 
-    /// Applies `change` to the document `id` in the next batch and returns the document as it
-    /// is afterwards, or nil when it no longer exists.
-    func write(id: String, change: @escaping @Sendable (Document) -> JSONObject?) async throws -> Document? {
+    /// Applies `change` to the `delivery` field of the document `id` in the next batch and
+    /// returns the field as it is afterwards, or nil when the document no longer exists.
+    func write(id: String, change: @escaping @Sendable (JSONValue?) -> JSONValue?) async throws -> JSONValue? {
         try await withCheckedThrowingContinuation { continuation in
             let startsWriting = lock.withLock {
-                state.pending.append(Pending(update: DocumentUpdate(id: id, change: change), continuation: continuation))
+                state.pending.append(Pending(update: FieldUpdate(id: id, change: change), continuation: continuation))
                 guard !state.isWriting else { return false }
                 state.isWriting = true
                 return true
@@ -48,9 +48,9 @@ final class OutcomeWriter: Sendable {
     private func writeQueuedBatches() async {
         while let batch = nextBatch() {
             do {
-                let documents = try await store.updateBatch(batch.map(\.update), in: collection)
-                for (pending, document) in zip(batch, documents) {
-                    pending.continuation.resume(returning: document)
+                let values = try await store.updateFieldBatch("delivery", batch.map(\.update), in: collection)
+                for (pending, value) in zip(batch, values) {
+                    pending.continuation.resume(returning: value)
                 }
             } catch {
                 for pending in batch {

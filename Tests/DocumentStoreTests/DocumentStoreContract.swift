@@ -348,6 +348,36 @@ struct DocumentStoreContract: Sendable {
         }
     }
 
+    func updateFieldBatchChangesOneField() async throws {
+        try await withStore { store in
+            let original = try await store.add(["body": "text", "delivery": ["n": 1]], to: Self.collection, id: "a")
+            _ = try await store.add(["body": "other"], to: Self.collection, id: "b")
+            let increment: @Sendable (JSONValue?) -> JSONValue? = { delivery in
+                ["n": .number((delivery?[path: "n"]?.numberValue ?? 0) + 1)]
+            }
+
+            let values = try await store.updateFieldBatch(
+                "delivery",
+                [
+                    FieldUpdate(id: "a", change: increment),
+                    FieldUpdate(id: "missing", change: increment),
+                    FieldUpdate(id: "b", change: { current in current == nil ? "set" : nil }),
+                    FieldUpdate(id: "a", change: increment),
+                    FieldUpdate(id: "b", change: { _ in nil }),
+                ], in: Self.collection)
+
+            #expect(values == [["n": 2], nil, "set", ["n": 3], "set"])
+            let a = try await store.get("a", from: Self.collection)
+            #expect(a?.data == ["body": "text", "delivery": ["n": 3]])
+            #expect(a.map { $0.updateTime > original.updateTime } == true)
+            #expect(try await store.get("b", from: Self.collection)?.data == ["body": "other", "delivery": "set"])
+            #expect(try await store.get("missing", from: Self.collection) == nil)
+            await #expect(throws: DocumentStoreError.self) {
+                _ = try await store.updateFieldBatch("a.b", [FieldUpdate(id: "a", change: increment)], in: Self.collection)
+            }
+        }
+    }
+
     func updateMissingReturnsNil() async throws {
         try await withStore { store in
             let result = try await store.update("missing", in: Self.collection) { _ in ["created": true] }

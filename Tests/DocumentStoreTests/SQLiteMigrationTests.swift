@@ -51,6 +51,8 @@ private func withRawDatabase(_ path: String, _ body: (OpaquePointer) throws -> V
         throw RawSQLiteError(description: "cannot open \(path)")
     }
     defer { sqlite3_close(database) }
+    // The store's change watcher may still be closing its own connection to the file.
+    sqlite3_busy_timeout(database, 5000)
     try body(database)
 }
 
@@ -67,8 +69,9 @@ private func firstColumn(_ sql: String, on database: OpaquePointer, column: Int3
         throw RawSQLiteError(description: "\(sql): \(String(cString: sqlite3_errmsg(database)))")
     }
     defer { sqlite3_finalize(statement) }
-    guard sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, column) else {
-        throw RawSQLiteError(description: "\(sql) returned no row")
+    let result = sqlite3_step(statement)
+    guard result == SQLITE_ROW, let text = sqlite3_column_text(statement, column) else {
+        throw RawSQLiteError(description: "\(sql) returned no row (result code \(result): \(String(cString: sqlite3_errmsg(database))))")
     }
     return String(cString: text)
 }
