@@ -4,9 +4,8 @@ import DocumentStore
 struct RenderScope {
     /// The context stack, innermost last, which `../` walks outwards.
     private(set) var contexts: [JSONValue]
-    /// Where each context sits in the root context, as the keys that lead to it, or nil for a
-    /// value that is not part of the root, such as a partial's context built from hash
-    /// arguments. JSON values have no identity, and handlebars.js compares contexts by
+    /// The place of each context in the root context, as the keys that lead to it, a marker for
+    /// an object the renderer built, or nil for a literal. JSON values have no identity, and handlebars.js compares contexts by
     /// identity, so two contexts are the same object when they share an origin.
     private(set) var contextOrigins: [[String]?]
     /// The data frames, innermost last, which hold `@index`, `@key`, `@first`, `@last` and
@@ -29,6 +28,17 @@ struct RenderScope {
         var scope = self
         scope.contexts.append(context)
         scope.contextOrigins.append(origin)
+        return scope
+    }
+
+    /// Returns the scope for a built-in helper's block. handlebars.js calls a helper with
+    /// `this` set to an empty object when the context is null, so `{{this}}` in such a block
+    /// prints `[object Object]`; no level is added for `../`.
+    func asHelperContext() -> RenderScope {
+        guard case .null = current else { return self }
+        var scope = self
+        scope.contexts[scope.contexts.count - 1] = .object([:])
+        scope.contextOrigins[scope.contextOrigins.count - 1] = ["\u{0}empty context"]
         return scope
     }
 

@@ -141,7 +141,7 @@ struct TemplateParser {
         return OpenBlock(openTag: tag, name: name, helper: .section, argument: argument, isInverted: isInverted)
     }
 
-    /// The partial of `{{> name context key=value}}`.
+    /// Returns the partial node of `{{> name context key=value}}`.
     private func partial(of tag: Tag) throws(TemplateError) -> PartialNode {
         let call = try self.call(in: tag)
         guard call.parameters.count <= 1 else {

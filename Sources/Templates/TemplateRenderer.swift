@@ -8,6 +8,10 @@ struct TemplateRenderer {
     let escapesHTML: Bool
     private(set) var output = ""
     private var partialDepth = 0
+    /// A counter that gives each object the renderer builds its own origin.
+    private var newObjectCount = 0
+    /// The iteration order of the objects the renderer builds, by their origin's marker.
+    private var keyOrders: [String: [String]] = [:]
 
     init(root: JSONValue, partials: [String: Template], escapesHTML: Bool) {
         self.root = root
@@ -17,7 +21,23 @@ struct TemplateRenderer {
 
     /// Renders `nodes`, which belong to `template`, so that errors name it.
     mutating func render(_ nodes: [TemplateNode], of template: Template, in scope: RenderScope) throws(TemplateRenderError) {
+        // handlebars.js compiles a program's output as one JavaScript `+` expression, so when
+        // it starts with unescaped numbers or booleans, as in `{{{a}}}{{{b}}}`, they are added
+        // up before the first string joins them.
+        var leadingSum = LeadingNumberSum()
+        var isInLeadingRun = true
+
         for node in nodes {
+            if isInLeadingRun, case .value(let expression, let escaped) = node, !(escaped && escapesHTML),
+                let value = evaluate(expression, in: scope), leadingSum.add(value)
+            {
+                continue
+            }
+            if isInLeadingRun {
+                isInLeadingRun = false
+                if let text = leadingSum.text { try append(text, of: template) }
+            }
+
             switch node {
             case .text(let text):
                 try append(text, of: template)
@@ -35,6 +55,9 @@ struct TemplateRenderer {
             case .partial(let partial):
                 try render(partial, calledFrom: template, in: scope)
             }
+        }
+        if isInLeadingRun, let text = leadingSum.text {
+            try append(text, of: template)
         }
     }
 
@@ -55,20 +78,20 @@ struct TemplateRenderer {
             let includeZero = block.includeZero.map { isTruthyForIf(evaluate($0, in: scope)) } ?? false
             let condition = includeZero ? value.map { !isEmpty($0) } ?? false : isTruthyForIf(value)
             let isTrue = block.helper == .if ? condition : !condition
-            try render(isTrue ? block.program : block.inverse, of: template, in: scope)
+            try render(isTrue ? block.program : block.inverse, of: template, in: scope.asHelperContext())
 
         case .with:
             if let value, !isEmpty(value) {
                 try render(block.program, of: template, in: scope.entering(value, origin: origin(of: block.argument, in: scope)))
             } else {
-                try render(block.inverse, of: template, in: scope)
+                try render(block.inverse, of: template, in: scope.asHelperContext())
             }
 
         case .each:
             let didIterate = try renderEach(
                 value, at: origin(of: block.argument, in: scope), program: block.program, of: template, in: scope)
             if !didIterate {
-                try render(block.inverse, of: template, in: scope)
+                try render(block.inverse, of: template, in: scope.asHelperContext())
             }
 
         case .section:
@@ -85,11 +108,11 @@ struct TemplateRenderer {
     ) throws(TemplateRenderError) {
         switch value {
         case .bool(true):
-            try render(block.program, of: template, in: scope)
+            try render(block.program, of: template, in: scope.asHelperContext())
         case nil, .null, .bool(false):
-            try render(block.inverse, of: template, in: scope)
+            try render(block.inverse, of: template, in: scope.asHelperContext())
         case .array(let elements) where elements.isEmpty:
-            try render(block.inverse, of: template, in: scope)
+            try render(block.inverse, of: template, in: scope.asHelperContext())
         case .array:
             _ = try renderEach(
                 value, at: origin(of: block.argument, in: scope), program: block.program, of: template, in: scope)
@@ -109,7 +132,11 @@ struct TemplateRenderer {
         case .array(let elements):
             items = elements.enumerated().map { (.number(Double($0.offset)), $0.element) }
         case .object(let object):
-            items = orderedKeys(of: object).map { (.string($0), object[$0]!) }
+            var keys = orderedKeys(of: object)
+            if let origin = collectionOrigin, origin.count == 1, let order = keyOrders[origin[0]] {
+                keys = order
+            }
+            items = keys.map { (.string($0), object[$0]!) }
         default:
             return false
         }
@@ -148,8 +175,14 @@ struct TemplateRenderer {
         var context = evaluate(contextExpression, in: scope) ?? .null
         var contextOrigin = origin(of: contextExpression, in: scope)
         if !partial.hash.isEmpty {
-            context = .object(extending(context, with: partial.hash, in: scope))
-            contextOrigin = nil
+            // The extended context is a new object, the same only to itself, whose keys keep
+            // JavaScript's order: the context's keys, then the hash's new keys as written.
+            let extended = extending(context, with: partial.hash, in: scope)
+            newObjectCount += 1
+            let marker = "\u{0}partial context \(newObjectCount)"
+            keyOrders[marker] = keyOrder(of: context, extendedWith: partial.hash, in: extended)
+            context = .object(extended)
+            contextOrigin = [marker]
         }
         let partialScope = scope.enteringPartial(context, origin: contextOrigin)
 
@@ -197,10 +230,35 @@ struct TemplateRenderer {
             break
         }
 
+        // A hash argument that is undefined still creates its key in handlebars.js, which
+        // `#each` then visits; null is the nearest JSON value.
         for argument in hash {
-            object[argument.key] = evaluate(argument.value, in: scope)
+            object[argument.key] = evaluate(argument.value, in: scope) ?? .null
         }
         return object
+    }
+
+    /// Returns the keys of a partial's context extended with `hash` in the order handlebars.js
+    /// iterates them: array-index keys ascending, then the context's other keys, then the
+    /// hash's new keys.
+    ///
+    /// NOTE: Node.js visits the new hash keys in the order they are written. Here they come in
+    /// code-point order, like every object's keys, as in the handlebars.js 4.7.8 that the PyPI
+    /// package `handlebars` runs.
+    private func keyOrder(of context: JSONValue, extendedWith hash: [HashArgument], in extended: JSONObject) -> [String] {
+        var contextKeys: [String] = []
+        switch context {
+        case .object(let fields): contextKeys = orderedKeys(of: fields)
+        case .array(let elements): contextKeys = elements.indices.map(String.init)
+        default: break
+        }
+
+        let contextKeySet = Set(contextKeys)
+        let newKeys = Set(hash.map(\.key)).subtracting(contextKeySet)
+            .sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        let written = contextKeys + newKeys
+        let indexKeys = written.compactMap { key in arrayIndex(key).map { (key, $0) } }.sorted { $0.1 < $1.1 }.map(\.0)
+        return indexKeys + written.filter { arrayIndex($0) == nil && extended[$0] != nil }
     }
 
     /// Evaluates `expression`, returning nil where JavaScript would produce `undefined`.
@@ -279,4 +337,35 @@ private func indent(_ text: Substring, with indentation: String) -> String {
 extension PathExpression {
     /// `this`, the current context.
     static let currentContext = PathExpression(original: "this", depth: 0, isData: false, parts: [])
+}
+
+/// The leading unescaped numbers and booleans of a program, which handlebars.js adds with
+/// JavaScript's `+` (`true` counts as 1) instead of joining them.
+private struct LeadingNumberSum {
+    private var values: [JSONValue] = []
+
+    /// Adds `value` when it is a number or boolean and returns true, or returns false.
+    mutating func add(_ value: JSONValue) -> Bool {
+        switch value {
+        case .number, .bool:
+            values.append(value)
+            return true
+        case .null, .string, .array, .object:
+            return false
+        }
+    }
+
+    /// The output: nothing for no value, the value itself for one, the sum for several.
+    var text: String? {
+        guard let first = values.first else { return nil }
+        guard values.count > 1 else { return first.javaScriptString }
+        let sum = values.reduce(0.0) { total, value in
+            switch value {
+            case .number(let number): return total + number
+            case .bool(let flag): return total + (flag ? 1 : 0)
+            case .null, .string, .array, .object: return total
+            }
+        }
+        return javaScriptNumberString(sum)
+    }
 }

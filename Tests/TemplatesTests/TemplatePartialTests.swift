@@ -140,4 +140,35 @@ struct TemplatePartialTests {
         let testCase = RenderCase("{{s.[1]}}{{lookup s 0}}{{s.length}}", #"{"s": "héllo"}"#, "éh5")
         #expect(try testCase.render() == testCase.expected)
     }
+
+    /// handlebars.js quirks that a differential run against handlebars.js 4.7.8 found; each
+    /// expected output is handlebars.js's.
+    @Test(
+        "handlebars.js quirks",
+        arguments: [
+            // `~` before a partial strips the space, so no indentation is left to repeat.
+            RenderCase(" {{~> p}}", "{}", "x", partials: ["p": "x"]),
+            // The close of an `{{else if}}` chain keeps its indentation.
+            RenderCase("{{#if a}}{{else if b}}x\n {{/if}}", #"{"b": true}"#, "x\n "),
+            // ...and is standalone when the chain's first program ends a line.
+            RenderCase("{{#if a}}{{else if b}}\n{{else}}x{{/if}}\n", "{}", "x"),
+            // A partial after `~}}` lost its indentation to the `~`, so it is not indented.
+            RenderCase("{{a~}}\n {{> p}}", "{}", "x", partials: ["p": "x"]),
+            // Leading unescaped numbers and booleans are added with JavaScript's `+`.
+            RenderCase("{{{a}}}{{{b}}}", #"{"a": 1, "b": 2}"#, "3"),
+            RenderCase("{{&a}}{{&b}}", #"{"a": true, "b": 2}"#, "3"),
+            RenderCase("x{{{a}}}{{{b}}}", #"{"a": 1, "b": 2}"#, "x12"),
+            RenderCase("{{a}}{{b}}", #"{"a": 1, "b": 2}"#, "12"),
+            // A hash argument that is undefined still makes a key.
+            RenderCase("{{> p a=missing}}", "{}", "[a]", partials: ["p": "{{#each this}}[{{@key}}]{{/each}}"]),
+            // A partial's extended context is the same object to `#with this`.
+            RenderCase("{{> p x=1}}", #"{"a": 1}"#, "[]", partials: ["p": "{{#with this}}[{{../a}}]{{/with}}"]),
+            // A helper called in a null context sees an empty object as `this`.
+            RenderCase("{{#each a}}{{#if true}}[{{this}}]{{/if}}{{/each}}", #"{"a": [null]}"#, "[[object Object]]"),
+            // The hash's new keys come after the context's keys.
+            RenderCase("{{> p b=1 a=2 d=3}}", #"{"c": 3, "z": 4}"#, "c z a b d ", partials: ["p": "{{#each this}}{{@key}} {{/each}}"]),
+        ])
+    func handlebarsQuirks(_ testCase: RenderCase) throws {
+        #expect(try testCase.render() == testCase.expected)
+    }
 }
