@@ -2,10 +2,18 @@
 struct TemplateScanner {
     let templateName: String
     let scalars: [Unicode.Scalar]
+    /// The position where each line starts, so a tag's line and column cost a binary search,
+    /// not a scan from the start of a template that may be megabytes long.
+    private let lineStarts: [Int]
 
     init(templateName: String, source: String) {
         self.templateName = templateName
         self.scalars = Array(source.unicodeScalars)
+        var lineStarts = [0]
+        for (index, scalar) in scalars.enumerated() where scalar == "\n" {
+            lineStarts.append(index + 1)
+        }
+        self.lineStarts = lineStarts
     }
 
     func scan() throws(TemplateError) -> [TemplateToken] {
@@ -188,13 +196,18 @@ struct TemplateScanner {
     }
 
     private func location(of position: Int) -> SourceLocation {
-        var line = 1
-        var lineStart = 0
-        for index in 0..<position where scalars[index] == "\n" {
-            line += 1
-            lineStart = index + 1
+        // The last line start at or before `position`.
+        var low = 0
+        var high = lineStarts.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if lineStarts[middle] <= position {
+                low = middle
+            } else {
+                high = middle - 1
+            }
         }
-        return SourceLocation(line: line, column: position - lineStart + 1)
+        return SourceLocation(line: low + 1, column: position - lineStarts[low] + 1)
     }
 
     private func error(_ reason: String, at location: SourceLocation) -> TemplateError {
