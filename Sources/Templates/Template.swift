@@ -21,6 +21,7 @@ public struct Template: Sendable {
     public init(name: String, source: String) throws(TemplateError) {
         self.name = name
         var tokens = try TemplateScanner(templateName: name, source: source).scan()
+        try checkBlockNesting(tokens, templateName: name)
         applyWhitespaceControl(to: &tokens)
         self.nodes = try TemplateParser(templateName: name, tokens: tokens).parse()
     }
@@ -60,6 +61,13 @@ public enum TemplateLimits {
     /// The deepest chain of partials calling partials, which stops a partial that includes
     /// itself. handlebars.js has no such limit and overflows its stack instead.
     public static let maximumPartialDepth = 64
+    /// The deepest nesting of blocks in one template. Compiling and rendering recurse once per
+    /// level, so without a bound a template of thousands of nested blocks overflows the stack.
+    public static let maximumBlockDepth = 100
+    /// The most nodes one rendering may visit, counting each repetition of a loop and each
+    /// partial call, so that loops over deep data or partials calling each other twice per
+    /// level end with an error instead of running for days.
+    public static let maximumRenderSteps = 2_000_000
     /// The largest output, in UTF-8 bytes, that one rendering may produce.
     public static let maximumOutputBytes = 16 * 1024 * 1024
 }
@@ -88,6 +96,35 @@ private func containsDynamicPartial(_ nodes: [TemplateNode]) -> Bool {
             return containsDynamicPartial(block.program) || containsDynamicPartial(block.inverse)
         case .text, .value:
             return false
+        }
+    }
+}
+
+/// Rejects a template whose blocks nest deeper than ``TemplateLimits/maximumBlockDepth``,
+/// before any step that recurses over the nesting.
+private func checkBlockNesting(_ tokens: [TemplateToken], templateName: String) throws(TemplateError) {
+    // The levels each open block adds: one, plus one per `{{else if}}`, which opens a chained
+    // block that the same `{{/if}}` closes.
+    var openLevels: [Int] = []
+    var depth = 0
+    for token in tokens {
+        guard case .tag(let tag) = token else { continue }
+        switch tag.kind {
+        case .blockOpen, .inverseOpen:
+            openLevels.append(1)
+            depth += 1
+        case .elseSeparator where !tag.content.isEmpty && !openLevels.isEmpty:
+            openLevels[openLevels.count - 1] += 1
+            depth += 1
+        case .blockClose:
+            depth -= openLevels.popLast() ?? 0
+        default:
+            continue
+        }
+        if depth > TemplateLimits.maximumBlockDepth {
+            throw TemplateError(
+                templateName: templateName, line: tag.location.line, column: tag.location.column,
+                reason: "blocks are nested more than \(TemplateLimits.maximumBlockDepth) deep")
         }
     }
 }

@@ -8,6 +8,10 @@ struct TemplateRenderer {
     let escapesHTML: Bool
     private(set) var output = ""
     private var partialDepth = 0
+    /// The nodes visited so far, bounded by ``TemplateLimits/maximumRenderSteps``.
+    private var steps = 0
+    /// The blocks and partials being rendered, one inside the other.
+    private var nestingDepth = 0
     /// A counter that gives each object the renderer builds its own origin.
     private var newObjectCount = 0
     /// The iteration order of the objects the renderer builds, by their origin's marker.
@@ -28,6 +32,12 @@ struct TemplateRenderer {
         var isInLeadingRun = true
 
         for node in nodes {
+            steps += 1
+            if steps > TemplateLimits.maximumRenderSteps {
+                throw TemplateRenderError(
+                    templateName: template.name,
+                    reason: "rendering takes more than \(TemplateLimits.maximumRenderSteps) steps; check loops over large data and partials that call each other")
+            }
             if isInLeadingRun, case .value(let expression, let escaped) = node, !(escaped && escapesHTML),
                 let value = evaluate(expression, in: scope), leadingSum.add(value)
             {
@@ -71,6 +81,16 @@ struct TemplateRenderer {
     }
 
     private mutating func render(_ block: BlockNode, of template: Template, in scope: RenderScope) throws(TemplateRenderError) {
+        // Each template's blocks nest at most maximumBlockDepth deep and partials at most
+        // maximumPartialDepth, but partials can stack blocks beyond what the stack holds.
+        nestingDepth += 1
+        defer { nestingDepth -= 1 }
+        guard nestingDepth <= TemplateLimits.maximumBlockDepth * 2 else {
+            throw TemplateRenderError(
+                templateName: template.name,
+                reason: "blocks and partials are nested more than \(TemplateLimits.maximumBlockDepth * 2) deep; check whether a partial includes itself")
+        }
+
         let value = evaluate(block.argument, in: scope)
 
         switch block.helper {
@@ -187,7 +207,11 @@ struct TemplateRenderer {
         let partialScope = scope.enteringPartial(context, origin: contextOrigin)
 
         partialDepth += 1
-        defer { partialDepth -= 1 }
+        nestingDepth += 1
+        defer {
+            partialDepth -= 1
+            nestingDepth -= 1
+        }
         guard !partial.indentation.isEmpty else {
             try render(template.nodes, of: template, in: partialScope)
             return
@@ -195,8 +219,15 @@ struct TemplateRenderer {
 
         let start = output.endIndex
         try render(template.nodes, of: template, in: partialScope)
-        let rendered = output[start...]
-        output.replaceSubrange(start..., with: indent(rendered, with: partial.indentation))
+        let rendered = String(output[start...])
+        output.removeSubrange(start...)
+        let lineCount = rendered.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        guard output.utf8.count + rendered.utf8.count + lineCount * partial.indentation.utf8.count <= TemplateLimits.maximumOutputBytes else {
+            throw TemplateRenderError(
+                templateName: template.name,
+                reason: "the output exceeds \(TemplateLimits.maximumOutputBytes) bytes once the partial \"\(name)\" is indented; check for loops over large data")
+        }
+        output += indent(rendered[...], with: partial.indentation)
     }
 
     private func partialName(
@@ -323,15 +354,22 @@ struct TemplateRenderer {
 /// Puts `indentation` before every line of `text`, except after a final line break, as
 /// handlebars.js indents a standalone partial's output.
 private func indent(_ text: Substring, with indentation: String) -> String {
-    let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
-    var result = String.UnicodeScalarView()
-    for (index, line) in lines.enumerated() {
-        if index > 0 { result.append("\n") }
-        let isEmptyLastLine = line.isEmpty && index == lines.count - 1
-        if !isEmptyLastLine { result.append(contentsOf: indentation.unicodeScalars) }
-        result.append(contentsOf: line)
+    let bytes = Array(text.utf8)
+    let prefix = Array(indentation.utf8)
+    var result: [UInt8] = []
+    result.reserveCapacity(bytes.count + prefix.count * 16)
+
+    var lineStart = 0
+    while true {
+        let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+        let isEmptyLastLine = lineStart == lineEnd && lineEnd == bytes.count
+        if !isEmptyLastLine { result += prefix }
+        result += bytes[lineStart..<lineEnd]
+        guard lineEnd < bytes.count else { break }
+        result.append(UInt8(ascii: "\n"))
+        lineStart = lineEnd + 1
     }
-    return String(result)
+    return String(decoding: result, as: UTF8.self)
 }
 
 extension PathExpression {

@@ -193,13 +193,20 @@ public final class MailProcessor: Sendable {
             try content.checkContent(templateName: template.name)
         }
 
-        var attachments: [Attachment] = []
-        if let attachmentFields = content.attachments {
-            attachments = try await attachmentLoader.load(attachmentFields)
+        let message: MailMessage
+        do {
+            var attachments: [Attachment] = []
+            if let attachmentFields = content.attachments {
+                attachments = try await attachmentLoader.load(attachmentFields)
+            }
+            let builder = MessageBuilder(defaultFrom: settings.defaultFrom, defaultReplyTo: settings.defaultReplyTo)
+            message = try builder.build(mail, message: content, recipients: recipients, attachments: attachments)
+        } catch {
+            // The field names in these errors are the message's, which a template may have
+            // filled, so the error says where to look.
+            guard let template = mail.template else { throw error }
+            throw MailDocumentError("\(error) The message was rendered from the template '\(template.name)' and the document's message.")
         }
-
-        let builder = MessageBuilder(defaultFrom: settings.defaultFrom, defaultReplyTo: settings.defaultReplyTo)
-        let message = try builder.build(mail, message: content, recipients: recipients, attachments: attachments)
         var composed = composer.compose(message)
         if let signer = settings.dkimSigner {
             composed.bytes = try signer.sign(composed.bytes, at: Date())

@@ -158,9 +158,11 @@ final class MailTemplates: Sendable {
         var pageToken: String?
         repeat {
             let page = try await store.list(collection, ListQuery(limit: 1000, pageToken: pageToken))
+            // Documents that are not valid templates, or fail to compile, cannot be the partial
+            // a dynamic name picks; if one is picked, rendering reports it as not found.
             for document in page.documents {
-                let partialDocument = try TemplateDocument(name: document.id, fields: document.data)
-                partials[document.id] = try compiledPartial(partialDocument, field: field)
+                guard let partialDocument = try? TemplateDocument(name: document.id, fields: document.data) else { continue }
+                partials[document.id] = try? compiledPartial(partialDocument, field: field)
             }
             pageToken = page.nextPageToken
         } while pageToken != nil

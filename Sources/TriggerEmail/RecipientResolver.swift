@@ -1,5 +1,6 @@
 import DocumentStore
 import Logging
+import MIME
 
 /// Turns `toUids`, `ccUids` and `bccUids` into addresses from the `email` field of documents in
 /// the users collection.
@@ -34,6 +35,12 @@ struct RecipientResolver: Sendable {
                     missing.append(uid)
                     continue
                 }
+                do {
+                    _ = try AddressParser.parseList(email)
+                } catch {
+                    throw MailDocumentError(
+                        "User \"\(uid)\" in \(usersCollection) has an invalid email address \"\(error.input)\": \(error.reason); correct the user's email field.")
+                }
                 addresses.append(email)
             }
             return addresses
@@ -46,12 +53,12 @@ struct RecipientResolver: Sendable {
 
         if !missing.isEmpty {
             logger.warning(
-                "users without an email address",
+                "users not found or without an email address",
                 ["mail.id": documentID, "users.collection": usersCollection, "users.ids": missing.joined(separator: ",")])
         }
         if resolved.to.isEmpty && resolved.cc.isEmpty && resolved.bcc.isEmpty {
             throw MailDocumentError(
-                "No recipient is left: the users \(missing.joined(separator: ", ")) were not found in \(usersCollection) or have no email field.")
+                "No recipient is left: the users \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) were not found in \(usersCollection) or have no email field with a string.")
         }
         return resolved
     }

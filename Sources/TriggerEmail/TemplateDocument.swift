@@ -93,9 +93,16 @@ private func checkAttachmentStrings(_ value: JSONValue, path: String) throws(Mai
 }
 
 private func compileForCheck(name: String, source: String) throws(MailDocumentError) {
+    let template: Template
     do {
-        _ = try Template(name: name, source: source)
+        template = try Template(name: name, source: source)
     } catch {
         throw MailDocumentError(error.description)
+    }
+
+    // A partial is a document of the templates collection, so its name must be a document ID.
+    for partialName in template.partialNames.sorted() where (try? DocumentID.validate(partialName)) == nil {
+        throw MailDocumentError(
+            "Template \"\(name)\" includes the partial \"\(partialName)\", which cannot be a template's name: template names use 1 to 128 letters, digits, '-' or '_'.")
     }
 }

@@ -58,6 +58,10 @@ enum AddCommand {
         guard let path, path != "-" else {
             return Array(FileHandle.standardInput.readDataToEndOfFile())
         }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandError("Cannot read \(path): it is a folder; name a JSON file.")
+        }
         // A FileHandle also reads pipes and devices such as /dev/stdin or <(...).
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CommandError("Cannot read \(path): the file does not exist or is not readable.")

@@ -74,6 +74,11 @@ struct TemplateDeliveryTests {
         _ = try await harness.store.set(["html": "<p>only html</p>"], id: "nosubject", in: "templates")
         _ = try await harness.store.set(["subject": 5], id: "wrongtype", in: "templates")
         _ = try await harness.store.set(["email": "ada@example.org"], id: "ada", in: "users")
+        _ = try await harness.store.set(["email": "not an address"], id: "bad", in: "users")
+        _ = try await harness.store.set(["partial": "yes", "text": "P"], id: "brokenpartial", in: "templates")
+        _ = try await harness.store.set(["subject": "D", "text": #"{{> (lookup . "p")}}"#], id: "dynamic", in: "templates")
+        _ = try await harness.store.set(["partial": true, "text": "footer text"], id: "footer", in: "templates")
+        _ = try await harness.store.set(["subject": "{{v}}", "text": "t"], id: "bell", in: "templates")
 
         let cases: [(JSONObject, String)] = [
             (["to": "a@example.org", "template": ["name": "absent"]],
@@ -86,16 +91,23 @@ struct TemplateDeliveryTests {
              "Field 'message.subject' is missing: every message needs a subject. Neither the template 'nosubject' nor the document's message sets it."),
             (["to": "a@example.org", "template": ["name": "wrongtype"]],
              "Template 'wrongtype' has a field 'subject' that must be a string, but it is a number."),
+            (["to": "a@example.org", "template": ["name": "dynamic", "data": ["p": "brokenpartial"]]],
+             #"Template "dynamic.text" could not be rendered: the partial "brokenpartial" is not found. A partial is a document 'brokenpartial' in the templates collection 'templates' with partial: true and a 'text' field."#),
+            (["to": "a@example.org", "template": ["name": "bell", "data": ["v": "ring\u{07}"]]],
+             "Field 'message.subject' contains the control character U+0007; remove it. The message was rendered from the template 'bell' and the document's message."),
             (["to": "a@example.org", "template": ["name": "../etc"]],
              #"Field 'template.name' is "../etc", which cannot name a template: template names use 1 to 128 letters, digits, '-' or '_'."#),
             (["toUids": ["ghost", "users/ada"], "template": ["name": "nosubject"]],
-             "No recipient is left: the users ghost, users/ada were not found in users or have no email field."),
+             #"No recipient is left: the users "ghost", "users/ada" were not found in users or have no email field with a string."#),
+            (["toUids": ["bad"], "template": ["name": "nosubject"]],
+             #"User "bad" in users has an invalid email address "not an address": it has no @; correct the user's email field."#),
         ]
 
         var ids: [String] = []
         for (fields, _) in cases {
             ids.append(try await harness.add(fields))
         }
+        let dynamic = try await harness.add(["to": "b@example.org", "template": ["name": "dynamic", "data": ["p": "footer"]]])
         // The template's subject wins over the message's, and the message's text stays.
         let merged = try await harness.add([
             "toUids": ["ada", "ghost"], "message": ["subject": "from the message", "text": "message text"],
@@ -107,12 +119,14 @@ struct TemplateDeliveryTests {
             #expect(delivery[path: "state"] == "ERROR")
             #expect(delivery[path: "error"] == .string(expected))
         }
+        #expect(try await harness.waitForState(dynamic)["delivery"]?[path: "state"] == "SUCCESS")
         #expect(try await harness.waitForState(merged)["delivery"]?[path: "state"] == "SUCCESS")
-        let received = try #require(try await server.waitForMessages(1).first)
-        #expect(received[path: "parsed.subject"] == "from the message")
+        let messages = try await server.waitForMessages(2)
+        let received = try #require(messages.first { $0[path: "parsed.subject"] == "from the message" })
+        #expect(messages.contains { $0[path: "parsed.subject"] == "D" })
         let parts = try #require(received[path: "parsed.parts"]?.arrayValue)
         #expect(parts.map { $0[path: "content"]?.stringValue } == ["message text", "<p>only html</p>"])
-        let missingUsers = harness.logs.records.filter { $0.message == "users without an email address" }
+        let missingUsers = harness.logs.records.filter { $0.message == "users not found or without an email address" }
         #expect(missingUsers.contains { $0.metadata["users.ids"] == "ghost" })
         await harness.stop()
     }
@@ -124,6 +138,14 @@ struct TemplateDeliveryTests {
         let result = try await program.run(["templates", "set", "bad", "-"], input: #"{"html": "<p>{{#each items}}</p>"}"#)
         #expect(result.status == 1)
         #expect(result.errors == "trigger-email: error: Template \"bad.html\" has a syntax error at line 1, column 4: {{#each}} is never closed.\n")
+
+        let badPartial = try await program.run(["templates", "set", "bad", "-"], input: #"{"text": "{{> подвал}}"}"#)
+        #expect(badPartial.status == 1)
+        #expect(badPartial.errors.contains(#"includes the partial "подвал", which cannot be a template's name"#))
+
+        let folder = try await program.run(["templates", "set", "bad", program.directory.path])
+        #expect(folder.status == 1)
+        #expect(folder.errors == "trigger-email: error: Cannot read \(program.directory.path): it is a folder; name a JSON file.\n")
 
         let unconfigured = try ProgramRunner()
         let missing = try await unconfigured.run(["templates", "list"])

@@ -82,6 +82,64 @@ struct TemplatePartialTests {
         }
     }
 
+    @Test("blocks nested too deep fail to compile")
+    func deepNesting() {
+        let depth = TemplateLimits.maximumBlockDepth + 1
+        let source = String(repeating: "{{#if a}}", count: depth) + "x" + String(repeating: "{{/if}}", count: depth)
+
+        #expect(throws: TemplateError(
+            templateName: "deep", line: 1, column: 9 * (depth - 1) + 1,
+            reason: "blocks are nested more than \(TemplateLimits.maximumBlockDepth) deep")) {
+            try Template(name: "deep", source: source)
+        }
+        #expect(throws: TemplateError.self) {
+            try Template(name: "deeper", source: String(repeating: "{{#if a}}", count: 50_000))
+        }
+    }
+
+    @Test("partials that nest blocks stop before the stack runs out")
+    func partialsNestingBlocks() throws {
+        let levels = TemplateLimits.maximumBlockDepth
+        let recursive = try Template(
+            name: "rec", source: String(repeating: "{{#if a}}", count: levels) + "{{> rec}}" + String(repeating: "{{/if}}", count: levels))
+
+        do {
+            _ = try recursive.render(.object(["a": true]), partials: ["rec": recursive])
+            Issue.record("a partial nesting blocks without end rendered")
+        } catch {
+            #expect(error.reason.contains("nested more than"))
+        }
+    }
+
+    @Test("exponential partial calls stop at the step limit")
+    func renderStepLimit() throws {
+        let twice = try Template(name: "p2", source: "{{#with a}}{{> p2}}{{> p2}}{{/with}}")
+        var data: JSONValue = .object([:])
+        for _ in 0..<40 {
+            data = .object(["a": data])
+        }
+
+        do {
+            _ = try twice.render(data, partials: ["p2": twice])
+            Issue.record("2^40 partial calls rendered")
+        } catch {
+            #expect(error.reason.contains("more than \(TemplateLimits.maximumRenderSteps) steps"))
+        }
+    }
+
+    @Test("indenting a partial respects the output limit")
+    func indentationOutputLimit() throws {
+        let lines = try Template(name: "lines", source: String(repeating: "\n", count: 20_000))
+        let main = try Template(name: "main", source: String(repeating: " ", count: 1_000) + "{{> lines}}\n")
+
+        do {
+            _ = try main.render(.object([:]), partials: ["lines": lines])
+            Issue.record("a 20 MB indented partial rendered")
+        } catch {
+            #expect(error.reason.contains("exceeds \(TemplateLimits.maximumOutputBytes) bytes"))
+        }
+    }
+
     @Test(
         "lookup",
         arguments: [
