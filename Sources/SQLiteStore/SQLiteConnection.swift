@@ -23,7 +23,17 @@ final class SQLiteConnection {
 
         sqlite3_extended_result_codes(handle, 1)
         let (seconds, attoseconds) = busyTimeout.components
-        sqlite3_busy_timeout(handle, Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        // SQLite's own busy timeout sleeps 1, 2, 5, 10 ... up to 100 ms between retries, so a
+        // write that meets another process's short transaction could wait 100 ms for a lock
+        // held for one. Retrying every 200 microseconds keeps that wait short.
+        let maxRetries = Int32(clamping: milliseconds * 5)
+        sqlite3_busy_handler(handle, { context, retries in
+            let maxRetries = Int32(Int(bitPattern: context))
+            guard retries < maxRetries else { return 0 }
+            usleep(200)
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: Int(maxRetries)))
     }
 
     deinit {
