@@ -38,17 +38,12 @@ public protocol DocumentStore: Sendable {
         _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
     ) async throws -> Document?
 
-    /// Applies `updates` in order, in one transaction, each as `update` would apply it, and
-    /// returns each document as it is afterwards, or `nil` where it does not exist. Writing many
-    /// delivery outcomes at once this way costs one commit instead of one each.
-    func updateBatch(_ updates: [DocumentUpdate], in collection: String) async throws -> [Document?]
-
     /// Applies `updates` to one top-level field of each document, in order, in one
     /// transaction. Each change gets the field's current value (`nil` when it is missing) and
-    /// returns its new value, or `nil` to leave the document as it is; the other fields are
-    /// neither read nor rewritten, which makes delivery updates cheap for large documents.
+    /// returns its new value, or `nil` to leave the document as it is. The other fields are
+    /// neither read nor rewritten, so delivery updates stay cheap for large documents.
     /// Returns the field's value afterwards for each update, `nil` where the document does not
-    /// exist or lacks the field. `field` is letters, digits and `_`.
+    /// exist or lacks the field. `field` is ASCII letters, digits and `_`.
     func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?]
 
     /// Claims up to `limit` documents ready to send, oldest first: those whose `delivery.state`
@@ -74,18 +69,6 @@ public protocol DocumentStore: Sendable {
 
     /// Closes the store; later calls fail.
     func close() async
-}
-
-/// One change of `updateBatch`: `change` returns the document's new fields, or `nil` to leave
-/// it as it is.
-public struct DocumentUpdate: Sendable {
-    public var id: String
-    public var change: @Sendable (Document) -> JSONObject?
-
-    public init(id: String, change: @escaping @Sendable (Document) -> JSONObject?) {
-        self.id = id
-        self.change = change
-    }
 }
 
 /// One change of `updateFieldBatch`.

@@ -256,33 +256,11 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return document
     }
 
-    public func updateBatch(_ updates: [DocumentUpdate], in collection: String) async throws -> [Document?] {
-        guard !updates.isEmpty else { return [] }
-        let (documents, changed) = try await onThread { connection in
-            try connection.inWriteTransaction { () throws -> ([Document?], Bool) in
-                var documents: [Document?] = []
-                var changed = false
-                for update in updates {
-                    guard let existing = try Self.select(update.id, from: collection, on: connection) else {
-                        documents.append(nil)
-                        continue
-                    }
-                    guard let newData = update.change(existing) else {
-                        documents.append(existing)
-                        continue
-                    }
-                    documents.append(try Self.write(newData, over: existing, on: connection))
-                    changed = true
-                }
-                return (documents, changed)
-            }
-        }
-        if changed { notifier.notify() }
-        return documents
-    }
-
     public func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?] {
-        guard !field.isEmpty, field.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 < 0x80 && Character(Unicode.Scalar($0)).isLetter) || ($0 >= 0x30 && $0 <= 0x39) }) else {
+        let isFieldNameByte = { (byte: UInt8) in
+            byte == UInt8(ascii: "_") || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
+        }
+        guard !field.isEmpty, field.utf8.allSatisfy(isFieldNameByte) else {
             throw DocumentStoreError(.invalidArgument, "Invalid field name \"\(field)\": use letters, digits and '_'.")
         }
         guard !updates.isEmpty else { return [] }

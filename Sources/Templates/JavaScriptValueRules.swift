@@ -73,9 +73,25 @@ func isEmpty(_ value: JSONValue) -> Bool {
 /// `text[index]` does.
 ///
 /// NOTE: JavaScript returns half of a surrogate pair for a character outside the Basic
-/// Multilingual Plane; a Swift string cannot hold one, so U+FFFD is returned instead.
+/// Multilingual Plane. A Swift string cannot contain one, so U+FFFD is returned instead.
 private func codeUnitString(_ text: String, at index: Int) -> String {
     let unit = text.utf16[text.utf16.index(text.utf16.startIndex, offsetBy: index)]
     guard let scalar = Unicode.Scalar(unit) else { return "\u{FFFD}" }
     return String(Character(scalar))
+}
+
+extension JSONValue {
+    /// JavaScript's `Number(value)` for strings and booleans, as loose equality converts them.
+    var javaScriptNumber: Double? {
+        switch self {
+        case .number(let number): return number
+        case .bool(let flag): return flag ? 1 : 0
+        case .string(let text):
+            let trimmed = String(String.UnicodeScalarView(
+                text.unicodeScalars.drop(while: isJavaScriptWhitespace).reversed().drop(while: isJavaScriptWhitespace).reversed()))
+            // NOTE: hexadecimal, octal and binary literals such as "0x10" are not converted here.
+            return trimmed.isEmpty ? 0 : Double(trimmed)
+        default: return nil
+        }
+    }
 }

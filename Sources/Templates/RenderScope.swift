@@ -33,7 +33,7 @@ struct RenderScope {
 
     /// Returns the scope for a built-in helper's block. handlebars.js calls a helper with
     /// `this` set to an empty object when the context is null, so `{{this}}` in such a block
-    /// prints `[object Object]`; no level is added for `../`.
+    /// prints `[object Object]`. No level is added for `../`.
     func asHelperContext() -> RenderScope {
         guard case .null = current else { return self }
         var scope = self
@@ -85,21 +85,5 @@ private func isLooselyEqualPrimitive(_ a: JSONValue, _ b: JSONValue) -> Bool {
     case (.string, .number(let y)), (.bool, .number(let y)): return a.javaScriptNumber == y
     case (.string, .bool), (.bool, .string): return a.javaScriptNumber == b.javaScriptNumber
     default: return false
-    }
-}
-
-extension JSONValue {
-    /// JavaScript's `Number(value)` for strings and booleans, as loose equality converts them.
-    var javaScriptNumber: Double? {
-        switch self {
-        case .number(let number): return number
-        case .bool(let flag): return flag ? 1 : 0
-        case .string(let text):
-            let trimmed = String(String.UnicodeScalarView(
-                text.unicodeScalars.drop(while: isJavaScriptWhitespace).reversed().drop(while: isJavaScriptWhitespace).reversed()))
-            // NOTE: hexadecimal, octal and binary literals such as "0x10" are not converted here.
-            return trimmed.isEmpty ? 0 : Double(trimmed)
-        default: return nil
-        }
     }
 }

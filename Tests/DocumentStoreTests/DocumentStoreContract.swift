@@ -322,32 +322,6 @@ struct DocumentStoreContract: Sendable {
         }
     }
 
-    func updateBatchAppliesInOrder() async throws {
-        try await withStore { store in
-            _ = try await store.add(["n": 1], to: Self.collection, id: "a")
-            let untouched = try await store.add(["n": 5], to: Self.collection, id: "b")
-            let seen = store.changeCount
-            let increment: @Sendable (Document) -> JSONObject? = { document in
-                ["n": .number((document.data["n"]?.numberValue ?? 0) + 1)]
-            }
-
-            let results = try await store.updateBatch(
-                [
-                    DocumentUpdate(id: "a", change: increment),
-                    DocumentUpdate(id: "missing", change: increment),
-                    DocumentUpdate(id: "b", change: { _ in nil }),
-                    DocumentUpdate(id: "a", change: increment),
-                ], in: Self.collection)
-
-            #expect(results.map { $0?.data } == [["n": 2], nil, ["n": 5], ["n": 3]])
-            #expect(try await store.get("a", from: Self.collection)?.data == ["n": 3])
-            #expect(try await store.get("b", from: Self.collection) == untouched)
-            #expect(try await store.get("missing", from: Self.collection) == nil)
-            #expect(store.changeCount != seen)
-            #expect(try await store.updateBatch([], in: Self.collection).isEmpty)
-        }
-    }
-
     func updateFieldBatchChangesOneField() async throws {
         try await withStore { store in
             let original = try await store.add(["body": "text", "delivery": ["n": 1]], to: Self.collection, id: "a")

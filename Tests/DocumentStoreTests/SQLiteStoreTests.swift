@@ -38,7 +38,6 @@ struct SQLiteStoreTests {
 
     @Test("update returning nil") func updateNil() async throws { try await Self.contract.updateReturningNilLeavesDocument() }
     @Test("update sees the current document") func updateCurrent() async throws { try await Self.contract.updateSeesCurrentDocument() }
-    @Test("updateBatch applies in order") func updateBatch() async throws { try await Self.contract.updateBatchAppliesInOrder() }
     @Test("updateFieldBatch changes one field") func updateFieldBatch() async throws { try await Self.contract.updateFieldBatchChangesOneField() }
     @Test("update a missing document") func updateMissing() async throws { try await Self.contract.updateMissingReturnsNil() }
     @Test("update closure throws") func updateThrows() async throws { try await Self.contract.updateThrowingLeavesDocument() }
