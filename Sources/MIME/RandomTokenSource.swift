@@ -38,7 +38,8 @@ final class RandomTokenSource: @unchecked Sendable {
             RAND_bytes(bytes.baseAddress, Int32(bytes.count)) == 1
         }
         if !succeeded {
-            // OpenSSL fails only when it cannot seed itself; the system generator still works.
+            // RAND_bytes fails when OpenSSL cannot seed its generator; the kernel's generator,
+            // behind SystemRandomNumberGenerator, does not depend on that seeding.
             var generator = SystemRandomNumberGenerator()
             for index in buffer.indices {
                 buffer[index] = UInt8.random(in: 0...255, using: &generator)

@@ -6,9 +6,9 @@ struct TagSyntaxError: Error {
 }
 
 /// Splits a tag's content into its name, positional arguments and hash arguments, with the
-/// lexical rules of handlebars.js 4.7: string literals in double or single quotes, number and
-/// keyword literals, `(…)` subexpressions, `key=value` pairs after the positional arguments,
-/// and `[…]` path segments that may contain spaces.
+/// lexical rules of handlebars.js 4.7. It reads string literals in double or single quotes,
+/// number and keyword literals, `(…)` subexpressions, `key=value` pairs after the positional
+/// arguments, and `[…]` path segments, which may contain spaces.
 struct TagContentParser {
     private let scalars: [Unicode.Scalar]
     private var position = 0

@@ -64,9 +64,9 @@ public enum TemplateLimits {
     /// The deepest nesting of blocks in one template. Compiling and rendering recurse once per
     /// level, so without a bound a template of thousands of nested blocks overflows the stack.
     public static let maximumBlockDepth = 100
-    /// The most nodes one rendering may visit, counting each repetition of a loop and each
-    /// partial call, so that loops over deep data or partials calling each other twice per
-    /// level end with an error instead of running for days.
+    /// The maximum number of nodes one rendering visits, counting each pass of a loop and each
+    /// partial call. Loops over deep data, or partials calling each other twice per level, then
+    /// end with an error instead of running for days.
     public static let maximumRenderSteps = 2_000_000
     /// The largest output, in UTF-8 bytes, that one rendering may produce.
     public static let maximumOutputBytes = 16 * 1024 * 1024

@@ -17,8 +17,8 @@ public final class MailProcessor: Sendable {
         public var defaultReplyTo: String?
         public var lease: Duration
         public var ttl: TTLPolicy
-        /// The most documents claimed and not yet recorded at once. From a configuration it is
-        /// four per SMTP connection, so a composed message is waiting when a connection frees up.
+        /// The maximum number of documents claimed and not yet recorded. From a configuration it
+        /// is four per SMTP connection, so a composed message is waiting when a connection frees up.
         public var maxInFlight: Int
         /// How often expired leases are looked for.
         public var sweepInterval: Duration
@@ -203,7 +203,7 @@ public final class MailProcessor: Sendable {
             message = try builder.build(mail, message: content, recipients: recipients, attachments: attachments)
         } catch {
             // The field names in these errors are the message's, which a template may have
-            // filled, so the error says where to look.
+            // filled, so the error names the template too.
             guard let template = mail.template else { throw error }
             throw MailDocumentError("\(error) The message was rendered from the template '\(template.name)' and the document's message.")
         }

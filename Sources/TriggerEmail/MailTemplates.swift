@@ -158,8 +158,8 @@ final class MailTemplates: Sendable {
         var pageToken: String?
         repeat {
             let page = try await store.list(collection, ListQuery(limit: 1000, pageToken: pageToken))
-            // Documents that are not valid templates, or fail to compile, cannot be the partial
-            // a dynamic name picks; if one is picked, rendering reports it as not found.
+            // A document that is not a valid template, or does not compile, is left out. If a
+            // dynamic name picks it, rendering reports the partial as not found.
             for document in page.documents {
                 guard let partialDocument = try? TemplateDocument(name: document.id, fields: document.data) else { continue }
                 partials[document.id] = try? compiledPartial(partialDocument, field: field)

@@ -12,7 +12,7 @@ struct TemplatePartialTests {
             RenderCase("{{> p b}}", #"{"a": "x", "b": {"a": "y"}}"#, "[y]", partials: ["p": "[{{a}}]"]),
             RenderCase(#"{{> p a="z"}}"#, #"{"a": "x", "c": 1}"#, "[z1]", partials: ["p": "[{{a}}{{c}}]"]),
             RenderCase("{{> p b a=1}}", #"{"a": "x", "b": {"a": "y", "c": 2}}"#, "[12]", partials: ["p": "[{{a}}{{c}}]"]),
-            // A partial sees no outer contexts, so `../t` is empty, but `@root` stays.
+            // A partial gets no outer contexts, so `../t` is empty, but `@root` stays.
             RenderCase(
                 "{{#with b}}{{> p}}{{/with}}", #"{"t": "T", "b": {"a": "y"}}"#, "y|T",
                 partials: ["p": "{{a}}{{../t}}|{{@root.t}}"]),
@@ -221,7 +221,7 @@ struct TemplatePartialTests {
             RenderCase("{{> p a=missing}}", "{}", "[a]", partials: ["p": "{{#each this}}[{{@key}}]{{/each}}"]),
             // A partial's extended context is the same object to `#with this`.
             RenderCase("{{> p x=1}}", #"{"a": 1}"#, "[]", partials: ["p": "{{#with this}}[{{../a}}]{{/with}}"]),
-            // A helper called in a null context sees an empty object as `this`.
+            // A helper called in a null context gets an empty object as `this`.
             RenderCase("{{#each a}}{{#if true}}[{{this}}]{{/if}}{{/each}}", #"{"a": [null]}"#, "[[object Object]]"),
             // The hash's new keys come after the context's keys.
             RenderCase("{{> p b=1 a=2 d=3}}", #"{"c": 3, "z": 4}"#, "c z a b d ", partials: ["p": "{{#each this}}{{@key}} {{/each}}"]),
