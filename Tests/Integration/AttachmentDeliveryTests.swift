@@ -109,10 +109,7 @@ struct DKIMDeliveryTests {
     }
 
     private func runTool(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        try process.runSerially()
+        let process = try SpawnedProcess(executable: executable, arguments: arguments)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw TestEnvironmentError("\(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)")

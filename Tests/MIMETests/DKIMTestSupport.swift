@@ -47,21 +47,22 @@ struct DKIMTestKey: Sendable {
     /// Runs the `openssl` program and returns its standard output. A non-zero exit status throws.
     @discardableResult
     static func runOpenSSL(_ arguments: [String], input: String? = nil) throws(TestEnvironmentError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
         let output = Pipe()
         let errors = Pipe()
         let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = standardInput
-
+        let process: SpawnedProcess
         do {
-            try process.runSerially()
+            process = try SpawnedProcess(
+                executable: "/usr/bin/env", arguments: ["openssl"] + arguments,
+                standardInput: standardInput.fileHandleForReading.fileDescriptor,
+                standardOutput: output.fileHandleForWriting.fileDescriptor,
+                standardError: errors.fileHandleForWriting.fileDescriptor)
         } catch {
             throw TestEnvironmentError("cannot start openssl \(arguments.joined(separator: " ")): \(error)")
         }
+        try? standardInput.fileHandleForReading.close()
+        try? output.fileHandleForWriting.close()
+        try? errors.fileHandleForWriting.close()
         if let input {
             standardInput.fileHandleForWriting.write(Data(input.utf8))
         }

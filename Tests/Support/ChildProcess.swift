@@ -3,26 +3,23 @@ import Foundation
 /// A program the tests start: its standard input stays open until `closeInput()`, and its
 /// output is collected. Used for the test SMTP server and for `trigger-email` itself.
 public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
+    public let process: SpawnedProcess
     private let input = Pipe()
     private let output = Pipe()
     private let errorOutput = Pipe()
     private let collected = CollectedOutput()
 
     public init(executable: String, arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        if let directory {
-            process.currentDirectoryURL = directory
-        }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errorOutput
-
-        try process.runSerially()
+        process = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: environment, directory: directory?.path,
+            standardInput: input.fileHandleForReading.fileDescriptor,
+            standardOutput: output.fileHandleForWriting.fileDescriptor,
+            standardError: errorOutput.fileHandleForWriting.fileDescriptor)
+        // The child has its own copies now; the parent's would keep the pipes from reaching
+        // end of file.
+        try? input.fileHandleForReading.close()
+        try? output.fileHandleForWriting.close()
+        try? errorOutput.fileHandleForWriting.close()
         startReader(output.fileHandleForReading.fileDescriptor, isOutput: true)
         startReader(errorOutput.fileHandleForReading.fileDescriptor, isOutput: false)
     }
@@ -89,7 +86,7 @@ public final class ChildProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
             isLastCheck = ContinuousClock.now >= deadline
         }
-        throw TestEnvironmentError("\(process.executableURL!.lastPathComponent) printed no line within \(timeout); its errors: \(standardError)")
+        throw TestEnvironmentError("\(URL(fileURLWithPath: process.executable).lastPathComponent) printed no line within \(timeout); its errors: \(standardError)")
     }
 
     /// Waits until `condition` holds for the error output (where logs go), or fails.
@@ -109,7 +106,7 @@ public final class ChildProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                throw TestEnvironmentError("\(process.executableURL!.lastPathComponent) did not exit within \(timeout)")
+                throw TestEnvironmentError("\(URL(fileURLWithPath: process.executable).lastPathComponent) did not exit within \(timeout)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -123,16 +120,16 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public func terminate() {
-        if process.isRunning { process.terminate() }
+        process.send(SIGTERM)
     }
 
     public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.send(SIGKILL)
     }
 
     deinit {
         closeInput()
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.send(SIGKILL)
     }
 }
 

@@ -155,7 +155,7 @@ public final class PostfixRelay: @unchecked Sendable {
     /// or from the end of the test process, even when it is killed and no deinit runs. The master
     /// process that `postfix start` leaves runs as a daemon, so nothing else would stop it.
     private final class Stopper: @unchecked Sendable {
-        private let process = Process()
+        private let process: SpawnedProcess
         private let input = Pipe()
         private let outputFile: URL
 
@@ -167,12 +167,12 @@ public final class PostfixRelay: @unchecked Sendable {
             let output = try FileHandle(forWritingTo: outputFile)
             defer { try? output.close() }
 
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", #"cat > /dev/null; exec "$1" -c "$2" stop"#, "sh", PostfixRelay.program, configDirectory.path]
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = output
-            try process.runSerially()
+            process = try SpawnedProcess(
+                executable: "/bin/sh",
+                arguments: ["-c", #"cat > /dev/null; exec "$1" -c "$2" stop"#, "sh", PostfixRelay.program, configDirectory.path],
+                standardInput: input.fileHandleForReading.fileDescriptor,
+                standardOutput: output.fileDescriptor, standardError: output.fileDescriptor)
+            try? input.fileHandleForReading.close()
         }
 
         /// Closes the pipe, so the shell runs `postfix stop` now. Calling it again does nothing.

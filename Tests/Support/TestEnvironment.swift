@@ -38,19 +38,6 @@ public enum TestEnvironment {
     }
 }
 
-extension Process {
-    private static let launchLock = NSLock()
-
-    /// Starts the process while no other test starts one. Foundation's `Process.run()` on Linux
-    /// crashed (a bad memory copy inside `run()`) when tests running in parallel started
-    /// processes at the same moment, so every test launches through this one lock.
-    public func runSerially() throws {
-        try Self.launchLock.withLock {
-            try run()
-        }
-    }
-}
-
 public struct TestEnvironmentError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
