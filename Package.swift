@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Each layer of DESIGN.md is its own target, so an import that points the wrong way does not
-// compile. Only the thin C targets (`CSQLite`, `COpenSSL`) touch C.
+// compile. Only the thin C targets (`CSQLite`, `CPostgres`, `COpenSSL`) touch C.
 let package = Package(
     name: "trigger-email",
     products: [
@@ -13,6 +13,11 @@ let package = Package(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
         ),
         .systemLibrary(
             name: "COpenSSL",
@@ -27,6 +32,10 @@ let package = Package(
             name: "SQLiteStore",
             dependencies: ["DocumentStore", "CSQLite", "BlockingThreads", "Logging"]
         ),
+        .target(
+            name: "PostgresStore",
+            dependencies: ["DocumentStore", "CPostgres", "BlockingThreads", "Logging"]
+        ),
         .target(name: "MIME", dependencies: ["COpenSSL"]),
         .target(
             name: "SMTP",
@@ -39,7 +48,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "trigger-email",
-            dependencies: ["TriggerEmail", "SQLiteStore", "DocumentStore", "SMTP", "Logging"]
+            dependencies: ["TriggerEmail", "SQLiteStore", "PostgresStore", "DocumentStore", "SMTP", "Logging"]
         ),
 
         .target(
@@ -48,7 +57,7 @@ let package = Package(
             path: "Tests/Support",
             exclude: ["python"]
         ),
-        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "CSQLite", "TestSupport"]),
+        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "CSQLite", "TestSupport"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "DocumentStore", "TestSupport"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP", "Logging", "TestSupport"]),

@@ -71,6 +71,19 @@ public protocol DocumentStore: Sendable {
     func close() async
 }
 
+extension DocumentStore {
+    /// Applies the patch through `update`, so that every store merges the same way.
+    public func merge(_ patch: JSONObject, id: String, in collection: String) async throws -> Document {
+        let merged = try await update(id, in: collection) { document in
+            JSONValue.object(document.data).applyingMergePatch(.object(patch)).objectValue ?? [:]
+        }
+        guard let merged else {
+            throw DocumentStoreError(.notFound, "No document with ID \(id) in \(collection).")
+        }
+        return merged
+    }
+}
+
 /// One change of `updateFieldBatch`.
 public struct FieldUpdate: Sendable {
     public var id: String
@@ -95,6 +108,20 @@ public struct ListQuery: Sendable, Equatable {
         self.state = state
         self.limit = limit
         self.pageToken = pageToken
+    }
+
+    /// Checks the limit and returns the position that the page token names: the listing
+    /// goes on after the document with this sequence number, or from the start for 0.
+    public func sequenceToStartAfter() throws(DocumentStoreError) -> Int64 {
+        guard (1...1000).contains(limit) else {
+            throw DocumentStoreError(.invalidArgument, "Invalid limit \(limit): use a number from 1 to 1000.")
+        }
+        guard let pageToken else { return 0 }
+
+        guard let sequence = Int64(pageToken), sequence >= 0 else {
+            throw DocumentStoreError(.invalidArgument, "Invalid page token \"\(pageToken)\": pass the nextPageToken of the previous page.")
+        }
+        return sequence
     }
 }
 

@@ -172,16 +172,6 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return document
     }
 
-    public func merge(_ patch: JSONObject, id: String, in collection: String) async throws -> Document {
-        let merged = try await update(id, in: collection) { document in
-            JSONValue.object(document.data).applyingMergePatch(.object(patch)).objectValue ?? [:]
-        }
-        guard let merged else {
-            throw DocumentStoreError(.notFound, "No document with ID \(id) in \(collection).")
-        }
-        return merged
-    }
-
     public func delete(_ id: String, from collection: String) async throws -> Bool {
         let deleted = try await onThread { connection in
             let statement = try connection.prepare("DELETE FROM documents WHERE collection = ? AND id = ? RETURNING sequence")
@@ -195,18 +185,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage {
-        guard (1...1000).contains(query.limit) else {
-            throw DocumentStoreError(.invalidArgument, "Invalid limit \(query.limit): use a number from 1 to 1000.")
-        }
-        var afterSequence: Int64 = 0
-        if let token = query.pageToken {
-            guard let sequence = Int64(token), sequence >= 0 else {
-                throw DocumentStoreError(.invalidArgument, "Invalid page token \"\(token)\": pass the nextPageToken of the previous page.")
-            }
-            afterSequence = sequence
-        }
-
-        let startAfter = afterSequence
+        let startAfter = try query.sequenceToStartAfter()
         return try await onThread { connection in
             let sql = query.state == nil
                 ? "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND sequence > ? ORDER BY sequence LIMIT ?"
@@ -257,12 +236,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?] {
-        let isFieldNameByte = { (byte: UInt8) in
-            byte == UInt8(ascii: "_") || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
-        }
-        guard !field.isEmpty, field.utf8.allSatisfy(isFieldNameByte) else {
-            throw DocumentStoreError(.invalidArgument, "Invalid field name \"\(field)\": use letters, digits and '_'.")
-        }
+        try FieldChange.validateFieldName(field)
         guard !updates.isEmpty else { return [] }
         let path = "$.\(field)"
 
@@ -377,7 +351,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
         // A delivery update (claim, outcome, lease) changes only `delivery`. Rewriting that one
         // field with json_set spares serializing the whole document, message bodies and all.
-        if let delivery = data["delivery"], onlyDeliveryDiffers(data, existing.data) {
+        if let delivery = data["delivery"], FieldChange.onlyFieldDiffers("delivery", data, existing.data) {
             let statement = try connection.prepare(
                 "UPDATE documents SET data = json_set(data, '$.delivery', json(?)), update_time = ? WHERE collection = ? AND id = ?")
             try statement.run([.text(delivery.serialized())] + key)
@@ -390,17 +364,6 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         updated.data = data
         updated.updateTime = now
         return updated
-    }
-
-    /// Returns whether `new` has a `delivery` field and equals `old` in every other field.
-    private static func onlyDeliveryDiffers(_ new: JSONObject, _ old: JSONObject) -> Bool {
-        guard new["delivery"] != nil, new.count == old.count || (new.count == old.count + 1 && old["delivery"] == nil) else {
-            return false
-        }
-        for (key, value) in new where key != "delivery" {
-            guard old[key] == value else { return false }
-        }
-        return true
     }
 
     private static func readRows(_ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection) throws -> [Row] {

@@ -1,10 +1,11 @@
 import DocumentStore
+import Foundation
 import SMTP
 
 /// Every setting of the service, loaded once at start from environment variables named as in
 /// Firebase's Trigger Email extension, and from command-line flags of the same meaning.
 public struct Configuration: Sendable {
-    /// `DATABASE_URL`: `sqlite:PATH` (default `sqlite:trigger-email.db`).
+    /// `DATABASE_URL`: `sqlite:PATH` or `postgres://...` (default `sqlite:trigger-email.db`).
     public var databaseURL: DatabaseURL
     /// `MAIL_COLLECTION`: the collection watched for mail documents (default `mail`).
     public var mailCollection: String
@@ -62,7 +63,7 @@ public struct Configuration: Sendable {
 
     /// The variables this version reads, in the order the help text lists them.
     public static let variables: [(name: String, meaning: String)] = [
-        ("DATABASE_URL", "sqlite:PATH (default sqlite:trigger-email.db)"),
+        ("DATABASE_URL", "sqlite:PATH or postgres://USER@HOST:5432/DATABASE (default sqlite:trigger-email.db)"),
         ("MAIL_COLLECTION", "collection watched for mail documents (default mail)"),
         ("SMTP_CONNECTION_URI", "smtp://user@host:587 (STARTTLS when offered) or smtps://user@host:465; unset writes to the outbox"),
         ("SMTP_PASSWORD", "password for SMTP AUTH, kept out of the URI and the logs"),
@@ -238,6 +239,8 @@ public struct Configuration: Sendable {
 /// `DATABASE_URL`.
 public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     case sqlite(path: String)
+    /// A libpq connection URI, `postgres://` or `postgresql://`.
+    case postgres(url: String)
 
     static func parse(_ text: String) throws(ConfigurationError) -> DatabaseURL {
         if text.hasPrefix("sqlite:") {
@@ -249,14 +252,31 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             return .sqlite(path: path)
         }
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            throw ConfigurationError(variable: "DATABASE_URL", message: "PostgreSQL is not supported by this version yet; use sqlite:PATH.")
+            guard URLComponents(string: text) != nil else {
+                throw ConfigurationError(
+                    variable: "DATABASE_URL",
+                    message: "the PostgreSQL URL is invalid; write postgres://USER@HOST:5432/DATABASE and percent-encode special characters.")
+            }
+            return .postgres(url: text)
         }
-        throw ConfigurationError(variable: "DATABASE_URL", message: "\"\(text)\" is not a database URL; write sqlite:PATH.")
+        // Only the scheme is shown, because the rest of a URL may contain a password.
+        let shown = text.range(of: "://").map { "the scheme \"\(text[..<$0.lowerBound])\"" } ?? "\"\(text)\""
+        throw ConfigurationError(
+            variable: "DATABASE_URL", message: "\(shown) is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE.")
     }
 
+    /// The URL with any password replaced by `***`, fit for logs.
     public var description: String {
         switch self {
-        case .sqlite(let path): "sqlite:\(path)"
+        case .sqlite(let path):
+            return "sqlite:\(path)"
+        case .postgres(let url):
+            guard var components = URLComponents(string: url) else { return "postgres://(invalid URL)" }
+            if components.password != nil { components.password = "***" }
+            components.queryItems = components.queryItems?.map { item in
+                item.name == "password" ? URLQueryItem(name: item.name, value: "***") : item
+            }
+            return components.string ?? "postgres://(invalid URL)"
         }
     }
 }

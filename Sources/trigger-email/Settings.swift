@@ -1,6 +1,7 @@
 import DocumentStore
 import Foundation
 import Logging
+import PostgresStore
 import SQLiteStore
 import TriggerEmail
 
@@ -36,6 +37,8 @@ enum Settings {
         switch configuration.databaseURL {
         case .sqlite(let path):
             return try await SQLiteStore.open(path: path, create: create)
+        case .postgres(let url):
+            return try await PostgresStore.open(url: url, logger: logger(configuration, label: "trigger-email.store"))
         }
     }
 

@@ -73,7 +73,7 @@ struct ConnectionPoolTests {
 
     @Test("a connection the server closed is replaced")
     func staleConnectionReplaced() async throws {
-        let port = try unusedLoopbackPort()
+        let port = try TestEnvironment.unusedLoopbackPort()
         let first = try await SMTPTestServer.start(.init(port: port))
         let client = try client(first, connections: 1, messagesPerConnection: 100)
         _ = try await client.send(SMTPEnvelope(sender: "shop@example.com", recipients: ["a@example.org"], message: Self.message))

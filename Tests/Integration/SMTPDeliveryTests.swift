@@ -256,7 +256,7 @@ struct SMTPDeliveryTests {
 
     @Test("No server listening ends in ERROR, then a started server delivers")
     func refusedConnectionThenRecovery() async throws {
-        let port = try unusedLoopbackPort()
+        let port = try TestEnvironment.unusedLoopbackPort()
         let configuration = SMTPServerConfiguration(host: "127.0.0.1", port: port, security: .startTLSWhenOffered)
         let harness = try await DeliveryHarness(transport: { logger in
             SMTPTransport(client: try SMTPClient(configuration: configuration, maxConnections: 1, logger: logger))

@@ -58,7 +58,7 @@ public final class PostfixRelay: @unchecked Sendable {
             // start that fails on a port in use is retried with another port.
             let maxAttempts = 3
             for attempt in 1...maxAttempts {
-                let port = try unusedLoopbackPort()
+                let port = try TestEnvironment.unusedLoopbackPort()
                 try writeConfiguration(directory: directory, port: port, relayPort: relayPort)
 
                 let start = try ChildProcess(executable: program, arguments: ["-c", configDirectory.path, "start"])
@@ -271,26 +271,6 @@ public final class PostfixRelay: @unchecked Sendable {
     }
 
     // MARK: Sockets
-
-    /// Returns a TCP port on 127.0.0.1 that is free at the moment of the call.
-    private static func unusedLoopbackPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestEnvironmentError("creating a socket failed: errno \(errno)") }
-        defer { close(descriptor) }
-
-        var address = loopbackAddress(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw TestEnvironmentError("binding a socket to 127.0.0.1 failed: errno \(errno)") }
-
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard named == 0 else { throw TestEnvironmentError("getsockname on a loopback socket failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     private static func acceptsConnections(port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

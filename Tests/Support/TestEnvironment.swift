@@ -25,9 +25,32 @@ public enum TestEnvironment {
         repositoryRoot.appendingPathComponent("Tests/Support/python/\(name)").path
     }
 
-    /// The `trigger-email` program that `swift build` made for the tests.
+    /// The `trigger-email` program that `swift build` made for the tests. `TRIGGER_EMAIL_PROGRAM` overrides it, for builds with another `--scratch-path`.
     public static var programPath: String {
-        repositoryRoot.appendingPathComponent(".build/debug/trigger-email").path
+        ProcessInfo.processInfo.environment["TRIGGER_EMAIL_PROGRAM"]
+            ?? repositoryRoot.appendingPathComponent(".build/debug/trigger-email").path
+    }
+
+    /// Returns a TCP port on 127.0.0.1 that is free at the moment of the call.
+    public static func unusedLoopbackPort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestEnvironmentError("creating a socket failed: errno \(errno)") }
+        defer { close(descriptor) }
+
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw TestEnvironmentError("binding a socket to 127.0.0.1 failed: errno \(errno)") }
+
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw TestEnvironmentError("getsockname on a loopback socket failed: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Creates a new empty folder under the system's temporary folder.

@@ -1,6 +1,7 @@
 import DocumentStore
 import Foundation
 import MIME
+import TestSupport
 import Testing
 
 @testable import TriggerEmail
@@ -231,7 +232,7 @@ struct AttachmentHTTPTests {
 
     @Test("Connection refused")
     func connectionRefused() async throws {
-        let port = try unusedLoopbackPort()
+        let port = try TestEnvironment.unusedLoopbackPort()
 
         let message = await loadingError(allowingPrivate, [["filename": "a.pdf", "path": .string("http://127.0.0.1:\(port)/a.pdf")]])
 
@@ -242,7 +243,7 @@ struct AttachmentHTTPTests {
     /// limitation is gone and the NOTE in HTTPDownload.swift can go with it.
     @Test("IPv6 literal URL not accepted")
     func ipv6Literal() async throws {
-        let port = try unusedLoopbackPort()
+        let port = try TestEnvironment.unusedLoopbackPort()
 
         let message = await loadingError(allowingPrivate, [["filename": "a.pdf", "path": .string("http://[::1]:\(port)/a.pdf")]])
 

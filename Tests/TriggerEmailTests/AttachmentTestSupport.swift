@@ -66,21 +66,3 @@ func loaderExemptingTestServer(_ settings: AttachmentSettings = AttachmentSettin
     AttachmentLoader(settings: settings, blockingThreads: nil, exemptAddresses: ["127.0.0.1"])
 }
 
-/// Returns a TCP port on 127.0.0.1 that nothing listens on at the moment of the call.
-func unusedLoopbackPort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-        }
-    }
-    guard bound else { throw TestEnvironmentError("could not bind a socket on 127.0.0.1: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}

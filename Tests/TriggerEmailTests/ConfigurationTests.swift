@@ -17,6 +17,16 @@ struct ConfigurationTests {
         #expect(configuration.outboxDirectory == "outbox")
     }
 
+    @Test("PostgreSQL URL hides its password")
+    func postgresURL() throws {
+        let configuration = try Configuration.load(environment: [
+            "DATABASE_URL": "postgres://mailer:s3cret@db.example.org:5433/mail?password=other&sslmode=require"
+        ])
+
+        #expect(configuration.databaseURL == .postgres(url: "postgres://mailer:s3cret@db.example.org:5433/mail?password=other&sslmode=require"))
+        #expect(configuration.databaseURL.description == "postgres://mailer:***@db.example.org:5433/mail?password=***&sslmode=require")
+    }
+
     @Test("SMTP URI with user and SMTP_PASSWORD")
     func smtpURIWithPassword() throws {
         let configuration = try Configuration.load(environment: [
@@ -62,8 +72,9 @@ struct ConfigurationTests {
             (["LEASE_SECONDS": "0"], "Invalid LEASE_SECONDS: \"0\" is not a whole number greater than 0."),
             (["SMTP_POOL_SIZE": "four"], "Invalid SMTP_POOL_SIZE: \"four\" is not a whole number greater than 0."),
             (["TTL_EXPIRE_TYPE": "decade"], "Invalid TTL_EXPIRE_TYPE: \"decade\" is not one of never, hour, day, week, month, year."),
-            (["DATABASE_URL": "mysql://x"], "Invalid DATABASE_URL: \"mysql://x\" is not a database URL; write sqlite:PATH."),
-            (["DATABASE_URL": "postgres://db/mail"], "Invalid DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:PATH."),
+            (["DATABASE_URL": "mysql://user:secret@x"], "Invalid DATABASE_URL: the scheme \"mysql\" is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE."),
+            (["DATABASE_URL": "mail.db"], "Invalid DATABASE_URL: \"mail.db\" is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE."),
+            (["DATABASE_URL": "postgres://db:5432:1/mail"], "Invalid DATABASE_URL: the PostgreSQL URL is invalid; write postgres://USER@HOST:5432/DATABASE and percent-encode special characters."),
             (["MAIL_COLLECTION": "mail/outgoing"], "Invalid MAIL_COLLECTION: \"mail/outgoing\" may contain only letters, digits, '-' and '_' (up to 128)."),
             (["SMTP_CONNECTION_URI": "http://mail.example.com"], "Invalid SMTP_CONNECTION_URI: the scheme \"http\" is not supported; use smtp:// (STARTTLS) or smtps:// (TLS)."),
             (["SMTP_CONNECTION_URI": "smtp://mailer@mail.example.com"], "Invalid SMTP_PASSWORD: SMTP_CONNECTION_URI names the user mailer but no password is set; set SMTP_PASSWORD."),

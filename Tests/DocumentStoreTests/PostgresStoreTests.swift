@@ -1,0 +1,144 @@
+import DocumentStore
+import Foundation
+import PostgresStore
+import TestSupport
+import Testing
+
+/// What only PostgreSQL does; the shared behavior is in `DocumentStoreContractTests`.
+@Suite("PostgresStore")
+struct PostgresStoreTests {
+    @Test("plain SQL INSERT enqueues a document")
+    func plainInsert() async throws {
+        try await withDatabase { server, url in
+            let store = try await PostgresStore.open(url: url)
+            let seen = store.changeCount
+
+            _ = try await server.psql(url, """
+                INSERT INTO trigger_email.documents (collection, data)
+                VALUES ('mail', '{"to": "ana@example.org", "message": {"subject": "Hi", "text": "Hello"}}');
+                """)
+            await store.waitForChange(after: seen, timeout: .seconds(30))
+
+            let page = try await store.list("mail", ListQuery())
+            let document = try #require(page.documents.first)
+            #expect(store.changeCount != seen)
+            #expect(page.documents.count == 1)
+            #expect(document.id.count == DocumentID.length)
+            #expect(throws: Never.self) { try DocumentID.validate(document.id) }
+            #expect(document.data == ["to": "ana@example.org", "message": ["subject": "Hi", "text": "Hello"]])
+            #expect(document.createTime == document.updateTime)
+            await store.close()
+        }
+    }
+
+    @Test("plain SQL INSERT with a bad ID fails")
+    func plainInsertBadID() async throws {
+        try await withDatabase { server, url in
+            let store = try await PostgresStore.open(url: url)
+            await store.close()
+
+            await #expect(throws: TestEnvironmentError.self) {
+                try await server.psql(url, "INSERT INTO trigger_email.documents (collection, id, data) VALUES ('mail', '../x', '{}');")
+            }
+        }
+    }
+
+    @Test("stores opened together migrate once")
+    func concurrentMigration() async throws {
+        try await withDatabase { server, url in
+            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await PostgresStore.open(url: url) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let versions = try await server.psql(url, "SELECT version FROM trigger_email.schema_version;")
+
+            #expect(stores.count == 4)
+            #expect(versions.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            for store in stores { await store.close() }
+        }
+    }
+
+    @Test("terminated connections are replaced")
+    func terminatedConnections() async throws {
+        try await withDatabase { server, url in
+            let store = try await PostgresStore.open(url: url)
+            let writer = try await PostgresStore.open(url: url)
+            _ = try await store.add(["n": 1], to: "mail", id: "before")
+
+            _ = try await server.psql(url, """
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid();
+                """)
+            let reread = try await store.get("before", from: "mail")
+            let rewritten = try await store.merge(["n": 2], id: "before", in: "mail")
+
+            // The listener reconnects with backoff and wakes its waiters when it does. After
+            // that, a write by another instance must wake them again.
+            try await waitUntil(timeout: .seconds(30)) {
+                try await server.psql(url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%';")
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == "2"
+            }
+            let seen = store.changeCount
+            async let waited: Void = store.waitForChange(after: seen, timeout: .seconds(30))
+            _ = try await writer.add(["n": 3], to: "mail", id: "after")
+            await waited
+
+            #expect(reread?.data == ["n": 1])
+            #expect(rewritten.data == ["n": 2])
+            #expect(store.changeCount != seen)
+            #expect(try await store.get("after", from: "mail")?.data == ["n": 3])
+            await store.close()
+            await writer.close()
+        }
+    }
+
+    @Test("U+0000 in a string is rejected")
+    func nullCharacter() async throws {
+        try await withDatabase { _, url in
+            let store = try await PostgresStore.open(url: url)
+
+            let error = await #expect(throws: DocumentStoreError.self) {
+                try await store.add(["text": "a\u{0}b"], to: "mail", id: "nul")
+            }
+            #expect(error?.kind == .invalidArgument)
+            #expect(error?.message.contains("jsonb has no room for the character U+0000; remove it from the document.") == true)
+            #expect(try await store.count("mail", state: nil) == 0)
+            await store.close()
+        }
+    }
+
+    @Test("connection errors hide the password")
+    func passwordHidden() async throws {
+        // Nothing listens on port 1 of the loopback address, so the connection is refused.
+        let url = "postgres://mailer:topsecret@127.0.0.1:1/mail"
+
+        let error = await #expect(throws: DocumentStoreError.self) { try await PostgresStore.open(url: url) }
+        #expect(error?.kind == .storage)
+        #expect(error?.message.hasPrefix("Cannot connect to PostgreSQL at postgres://mailer:***@127.0.0.1:1/mail: ") == true)
+        #expect(error?.message.contains("topsecret") == false)
+    }
+
+    // MARK: - Helpers
+
+    private func withDatabase(_ body: (PostgresServer, String) async throws -> Void) async throws {
+        let server = try await PostgresServer.shared()
+        let url = try await server.createDatabase()
+        do {
+            try await body(server, url)
+        } catch {
+            try? await server.dropDatabase(url: url)
+            throw error
+        }
+        try await server.dropDatabase(url: url)
+    }
+
+    private func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw TestEnvironmentError("the condition did not hold within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
