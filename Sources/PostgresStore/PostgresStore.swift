@@ -123,18 +123,24 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
         let ids = batch.map { _ in DocumentID.random() }
         let jsonTexts = batch.map { JSONValue.object($0).serialized() }
 
-        let times = try await run(isRetriable: false) { connection in
-            let result = try connection.query(
-                """
-                INSERT INTO trigger_email.documents (collection, id, data)
-                SELECT $1, new.id, new.data FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS new(id, data, position)
-                ORDER BY new.position
-                RETURNING id, \(PostgresRows.timeColumns)
-                """,
-                [collection, PostgresArray.literal(ids), PostgresArray.literal(jsonTexts)], timeout: Self.statementTimeout)
+        // One transaction, in statements of 1,000 documents, so that no single statement
+        // carries an unbounded parameter or runs into the statement timeout.
+        let times = try await transaction { connection in
             var times: [String: (create: Timestamp, update: Timestamp)] = [:]
-            for row in 0..<result.rowCount {
-                times[result.text(row, 0)] = PostgresRows.times(result, row: row, firstColumn: 1)
+            for start in stride(from: 0, to: ids.count, by: 1000) {
+                let range = start..<min(start + 1000, ids.count)
+                let result = try connection.query(
+                    """
+                    INSERT INTO trigger_email.documents (collection, id, data)
+                    SELECT $1, new.id, new.data FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS new(id, data, position)
+                    ORDER BY new.position
+                    RETURNING id, \(PostgresRows.timeColumns)
+                    """,
+                    [collection, PostgresArray.literal(Array(ids[range])), PostgresArray.literal(Array(jsonTexts[range]))],
+                    timeout: Self.statementTimeout)
+                for row in 0..<result.rowCount {
+                    times[result.text(row, 0)] = PostgresRows.times(result, row: row, firstColumn: 1)
+                }
             }
             return times
         }

@@ -43,6 +43,24 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("addBatch over several statements")
+    func largeBatch() async throws {
+        try await withDatabase { _, url in
+            let store = try await PostgresStore.open(url: url)
+            let batch: [JSONObject] = (0..<2_500).map { ["n": .number(Double($0))] }
+
+            let added = try await store.addBatch(batch, to: "mail")
+            let page = try await store.list("mail", ListQuery(limit: 1000, pageToken: "1000"))
+
+            #expect(added.map(\.data) == batch)
+            #expect(Set(added.map(\.id)).count == 2_500)
+            #expect(try await store.count("mail", state: nil) == 2_500)
+            #expect(page.documents.first?.data == ["n": 1000])
+            #expect(page.documents.first?.id == added[1000].id)
+            await store.close()
+        }
+    }
+
     @Test("stores opened together migrate once")
     func concurrentMigration() async throws {
         try await withDatabase { server, url in
