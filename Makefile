@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 # The PostgreSQL tests start a private server of their own (Tests/Support/PostgresServer.swift).
 # They never use the `main` cluster that installing postgresql-15 may create and start on port 5432.
-DEBIAN_PACKAGES := libsqlite3-dev libssl-dev pkg-config openssl postfix libpq-dev postgresql-15
+DEBIAN_PACKAGES := libsqlite3-dev libssl-dev libmicrohttpd-dev pkg-config openssl postfix libpq-dev postgresql-15
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test build debian-packages python-tools clean
@@ -58,9 +58,10 @@ $(VENV)/installed: Tests/Support/python/requirements.txt
 clean:
 	rm -rf .build $(VENV)
 
-# Measures trigger-email against Postfix's smtp-source and django-post-office on loopback and
-# writes the figures to BENCH_JSON as well (see bench/run-bench). BENCH_N and BENCH_BACKLOG
-# pass through the environment. The peer installs django-post-office from PyPI.
+# Measures trigger-email on SQLite and on a private PostgreSQL server against Postfix's
+# smtp-source and django-post-office on loopback, and writes the figures to BENCH_JSON as well
+# (see bench/run-bench). BENCH_N, BENCH_BACKLOG and BENCH_POSTGRES (0 skips PostgreSQL) pass
+# through the environment. The peer installs django-post-office from PyPI.
 BENCH_JSON ?= bench-results.json
 
 .PHONY: bench

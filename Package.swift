@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Each layer of DESIGN.md is its own target, so an import that points the wrong way does not
-// compile. Only the thin C targets (`CSQLite`, `CPostgres`, `COpenSSL`) touch C.
+// compile. Only the thin C targets (`CSQLite`, `CPostgres`, `COpenSSL`, `CMicroHTTPD`) touch C.
 let package = Package(
     name: "trigger-email",
     products: [
@@ -18,6 +18,11 @@ let package = Package(
             name: "CPostgres",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .systemLibrary(
             name: "COpenSSL",
@@ -46,9 +51,13 @@ let package = Package(
             name: "TriggerEmail",
             dependencies: ["DocumentStore", "MIME", "Templates", "SMTP", "BlockingThreads", "Logging"]
         ),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["TriggerEmail", "DocumentStore", "CMicroHTTPD", "Logging"]
+        ),
         .executableTarget(
             name: "trigger-email",
-            dependencies: ["TriggerEmail", "SQLiteStore", "PostgresStore", "DocumentStore", "SMTP", "Logging"]
+            dependencies: ["TriggerEmail", "HTTPServer", "SQLiteStore", "PostgresStore", "DocumentStore", "SMTP", "Logging"]
         ),
 
         .target(

@@ -25,7 +25,8 @@ public protocol DocumentStore: Sendable {
     /// Deletes the document; returns whether it existed.
     func delete(_ id: String, from collection: String) async throws -> Bool
 
-    /// Lists documents in the order they were added, a page at a time.
+    /// Lists documents in the order they were added, or newest first with `newestFirst`, a page
+    /// at a time.
     func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage
 
     /// Counts documents, all or those whose `delivery.state` equals `state`.
@@ -103,20 +104,24 @@ public struct ListQuery: Sendable, Equatable {
     public var limit: Int
     /// The `nextPageToken` of the previous page, or `nil` for the first page.
     public var pageToken: String?
+    /// Newest documents first instead of oldest first.
+    public var newestFirst: Bool
 
-    public init(state: String? = nil, limit: Int = 100, pageToken: String? = nil) {
+    public init(state: String? = nil, limit: Int = 100, pageToken: String? = nil, newestFirst: Bool = false) {
         self.state = state
         self.limit = limit
         self.pageToken = pageToken
+        self.newestFirst = newestFirst
     }
 
-    /// Checks the limit and returns the position that the page token names: the listing
-    /// goes on after the document with this sequence number, or from the start for 0.
-    public func sequenceToStartAfter() throws(DocumentStoreError) -> Int64 {
+    /// Checks the limit and returns the sequence number where the page starts: the listing goes
+    /// on past the document the page token names. Without a token that is 0 oldest first and
+    /// `Int64.max` newest first.
+    public func sequenceBound() throws(DocumentStoreError) -> Int64 {
         guard (1...1000).contains(limit) else {
             throw DocumentStoreError(.invalidArgument, "Invalid limit \(limit): use a number from 1 to 1000.")
         }
-        guard let pageToken else { return 0 }
+        guard let pageToken else { return newestFirst ? Int64.max : 0 }
 
         guard let sequence = Int64(pageToken), sequence >= 0 else {
             throw DocumentStoreError(.invalidArgument, "Invalid page token \"\(pageToken)\": pass the nextPageToken of the previous page.")

@@ -191,16 +191,17 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
     }
 
     public func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage {
-        let startAfter = try query.sequenceToStartAfter()
+        let bound = try query.sequenceBound()
+        let (comparison, order) = query.newestFirst ? ("<", "DESC") : (">", "ASC")
         return try await run(isRetriable: true) { connection in
-            var condition = "WHERE collection = $1 AND sequence > $2"
-            var parameters: [String?] = [collection, String(startAfter), String(query.limit + 1)]
+            var condition = "WHERE collection = $1 AND sequence \(comparison) $2"
+            var parameters: [String?] = [collection, String(bound), String(query.limit + 1)]
             if let state = query.state {
                 condition += " AND delivery_state = $4"
                 parameters.append(state)
             }
             var rows = try PostgresRows.select(
-                "\(condition) ORDER BY sequence LIMIT $3", parameters, collection: collection, on: connection)
+                "\(condition) ORDER BY sequence \(order) LIMIT $3", parameters, collection: collection, on: connection)
 
             var nextPageToken: String?
             if rows.count > query.limit {

@@ -62,6 +62,12 @@ public final class SMTPClient: Sendable {
     /// Connections opened since the client started.
     public var connectionsOpened: Int { pool.connectionsOpened }
 
+    /// Open connections waiting for the next message.
+    public var idleConnections: Int { pool.idleCount }
+
+    /// Connections carrying a message at the moment.
+    public var connectionsInUse: Int { pool.inUseCount }
+
     /// Delivers one message and reports the server's reply for each recipient.
     ///
     /// A pooled connection that turns out to be closed by the server is replaced once, as long
@@ -97,6 +103,8 @@ public final class SMTPClient: Sendable {
         let maxMessages = maxMessagesPerConnection
 
         return try await threads.run {
+            pool.recordInUse(1)
+            defer { pool.recordInUse(-1) }
             let (reused, expired) = pool.checkOut()
             Self.close(expired)
 

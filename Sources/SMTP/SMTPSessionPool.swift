@@ -11,6 +11,7 @@ final class SMTPSessionPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [IdleSession] = []
     private var opened = 0
+    private var inUse = 0
     private let idleTimeout: Duration
 
     init(idleTimeout: Duration) {
@@ -24,6 +25,15 @@ final class SMTPSessionPool: @unchecked Sendable {
 
     var idleCount: Int {
         lock.withLock { idle.count }
+    }
+
+    /// Sessions carrying a message at the moment.
+    var inUseCount: Int {
+        lock.withLock { inUse }
+    }
+
+    func recordInUse(_ delta: Int) {
+        lock.withLock { inUse += delta }
     }
 
     func recordOpened() {

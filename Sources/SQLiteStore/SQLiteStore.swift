@@ -185,12 +185,15 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage {
-        let startAfter = try query.sequenceToStartAfter()
+        let bound = try query.sequenceBound()
+        let (comparison, order) = query.newestFirst ? ("<", "DESC") : (">", "ASC")
         return try await onThread { connection in
-            let sql = query.state == nil
-                ? "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND sequence > ? ORDER BY sequence LIMIT ?"
-                : "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND sequence > ? AND delivery_state = ? ORDER BY sequence LIMIT ?"
-            var parameters: [SQLiteValue] = [.text(collection), .integer(startAfter)]
+            let stateCondition = query.state == nil ? "" : "AND delivery_state = ?"
+            let sql = """
+                SELECT sequence, id, data, create_time, update_time FROM documents
+                WHERE collection = ? AND sequence \(comparison) ? \(stateCondition) ORDER BY sequence \(order) LIMIT ?
+                """
+            var parameters: [SQLiteValue] = [.text(collection), .integer(bound)]
             if let state = query.state { parameters.append(.text(state)) }
             parameters.append(.integer(Int64(query.limit) + 1))
 

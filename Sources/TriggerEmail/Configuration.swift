@@ -40,6 +40,12 @@ public struct Configuration: Sendable {
     public var attachments = AttachmentSettings()
     /// `DKIM_DOMAIN`, `DKIM_SELECTOR` and `DKIM_PRIVATE_KEY_FILE`; `nil` sends unsigned.
     public var dkim: DKIMSettings?
+    /// `LISTEN`: where `serve` answers HTTP, `HOST:PORT` (default `127.0.0.1:8025`).
+    public var listen = "127.0.0.1:8025"
+    /// `API_TOKEN`: the bearer token the HTTP API requires; `nil` requires none.
+    public var apiToken: String?
+    /// `API_MAX_BODY_BYTES`: the largest request body the HTTP API accepts (default 32 MiB).
+    public var apiMaxBodyBytes = 33_554_432
 
     public init(
         databaseURL: DatabaseURL = .sqlite(path: "trigger-email.db"), mailCollection: String = "mail",
@@ -95,6 +101,9 @@ public struct Configuration: Sendable {
         ("DKIM_DOMAIN", "domain that signs messages with DKIM, d= (default unset: no signature)"),
         ("DKIM_SELECTOR", "DKIM selector, s=; the public key is at SELECTOR._domainkey.DKIM_DOMAIN"),
         ("DKIM_PRIVATE_KEY_FILE", "PEM file with the RSA or Ed25519 private key for DKIM"),
+        ("LISTEN", "address of serve's HTTP API and dashboard, HOST:PORT (default 127.0.0.1:8025)"),
+        ("API_TOKEN", "bearer token the HTTP API requires; needed when LISTEN is not a loopback address"),
+        ("API_MAX_BODY_BYTES", "largest request body the HTTP API accepts, in bytes (default 33554432)"),
     ]
 
     /// Loads the configuration from `environment`, with `flags` (variable name to value, from
@@ -157,6 +166,11 @@ public struct Configuration: Sendable {
             configuration.logLevel = level.lowercased()
         }
         configuration.attachments = try attachmentSettings(value)
+        configuration.listen = value("LISTEN") ?? configuration.listen
+        configuration.apiToken = value("API_TOKEN")
+        if let text = value("API_MAX_BODY_BYTES") {
+            configuration.apiMaxBodyBytes = try positiveInteger("API_MAX_BODY_BYTES", text)
+        }
 
         guard readsSMTPSettings else { return configuration }
         configuration.dkim = try DKIMSettings.load(value)

@@ -28,6 +28,8 @@ public final class MailProcessor: Sendable {
         public var dkimSigner: DKIMSigner?
         /// Limits and permissions for loading `message.attachments`.
         public var attachments: AttachmentSettings
+        /// Counts attempts and outcomes for `/metrics` when set.
+        public var metrics: DeliveryMetrics?
 
         public init(
             mailCollection: String = "mail", usersCollection: String? = nil, templatesCollection: String? = nil,
@@ -146,6 +148,7 @@ public final class MailProcessor: Sendable {
     func deliver(_ document: Document) async {
         let attempt = DeliveryRecord.attempt(of: document.data)
         var metadata: Logger.Metadata = ["mail.id": document.id, "mail.attempt": String(attempt)]
+        settings.metrics?.recordAttempt()
 
         leases.add(document.id, attempt: attempt)
         let outcome: Result<DeliveryInfo, any Error>
@@ -170,14 +173,20 @@ public final class MailProcessor: Sendable {
             let recorded = await record(document, endedAt: end, metadata: metadata) { fields in
                 DeliveryRecord.succeed(fields, attempt: attempt, info: info, at: end, ttl: ttl)
             }
-            if recorded { logger.info("delivered", metadata) }
+            if recorded {
+                settings.metrics?.recordSuccess(insertToSuccess: Double(end.millisecondsSince1970 - document.createTime.millisecondsSince1970) / 1000)
+                logger.info("delivered", metadata)
+            }
         case .failure(let error):
             metadata["error"] = String(describing: error)
             let message = String(describing: error)
             let recorded = await record(document, endedAt: end, metadata: metadata) { fields in
                 DeliveryRecord.fail(fields, attempt: attempt, message: message, at: end, ttl: ttl)
             }
-            if recorded { logger.warning("delivery failed", metadata) }
+            if recorded {
+                settings.metrics?.recordOutcome("error")
+                logger.warning("delivery failed", metadata)
+            }
         }
     }
 
@@ -272,6 +281,7 @@ public final class MailProcessor: Sendable {
                     DeliveryRecord.expireLease(current.data, at: now, ttl: ttl)
                 }
                 if updated?.data["delivery"]?[path: "error"]?.stringValue == DeliveryRecord.leaseExpiredMessage {
+                    settings.metrics?.recordOutcome("lease_expired")
                     logger.warning("lease expired", ["mail.id": document.id])
                 }
             }

@@ -1,11 +1,13 @@
 import Dispatch
 import DocumentStore
 import Foundation
+import HTTPServer
 import Logging
 import SMTP
 import TriggerEmail
 
-/// `serve` and `worker`: run the delivery processor until SIGINT or SIGTERM.
+/// `serve` and `worker`: run the delivery processor until SIGINT or SIGTERM; `serve` also
+/// answers HTTP on `LISTEN`.
 enum ServeCommand {
     static func command(name: String, summary: String) -> TriggerEmailCommand.Command {
         TriggerEmailCommand.Command(
@@ -16,14 +18,22 @@ enum ServeCommand {
             guard arguments.positional.isEmpty else {
                 throw UsageError("\(name) takes no arguments, but got \(arguments.positional.joined(separator: " ")).")
             }
-            return try await serve(Settings.configuration(arguments, readsSMTPSettings: true))
+            return try await serve(Settings.configuration(arguments, readsSMTPSettings: true), withHTTP: name == "serve")
         }
     }
 
-    static func serve(_ configuration: Configuration) async throws -> Int32 {
+    static func serve(_ configuration: Configuration, withHTTP: Bool) async throws -> Int32 {
         let logger = Settings.logger(configuration, label: "trigger-email")
+        // The address is checked before anything starts, so a bad LISTEN fails at once.
+        let address = try withHTTP ? HTTPEndpoint.checkedAddress(configuration) : nil
         let store = try await Settings.openStore(configuration)
-        let transport = try makeTransport(configuration, logger: logger)
+        let metrics = DeliveryMetrics()
+        let client = try makeClient(configuration, logger: logger)
+        let transport: any MailTransport = if let client {
+            SMTPTransport(client: client, metrics: metrics)
+        } else {
+            try makeOutbox(configuration)
+        }
 
         if configuration.smtp == nil {
             logger.warning(
@@ -32,9 +42,21 @@ enum ServeCommand {
         }
 
         var settings = MailProcessor.Settings(configuration)
+        settings.metrics = metrics
         if let dkim = configuration.dkim {
             settings.dkimSigner = try dkim.makeSigner()
             logger.info("signing with DKIM", ["dkim.domain": dkim.domain, "dkim.selector": dkim.selector])
+        }
+
+        var endpoint: HTTPEndpoint?
+        if let address {
+            do {
+                endpoint = try HTTPEndpoint.start(
+                    configuration, address: address, store: store, metrics: metrics, client: client, logger: logger.labeled("http"))
+            } catch {
+                await store.close()
+                throw error
+            }
         }
 
         let processor = MailProcessor(store: store, transport: transport, settings: settings, logger: logger.labeled("processor"))
@@ -46,21 +68,24 @@ enum ServeCommand {
         }
         await processing.value
         stop.cancel()
+        await endpoint?.stop()
 
         await store.close()
         return 0
     }
 
-    private static func makeTransport(_ configuration: Configuration, logger: Logger) throws -> any MailTransport {
-        guard let smtp = configuration.smtp else {
-            let outbox = OutboxTransport(directory: configuration.outboxDirectory)
-            try outbox.prepare()
-            return outbox
-        }
-        let client = try SMTPClient(
+    /// The SMTP client, or `nil` when messages go to the outbox folder.
+    private static func makeClient(_ configuration: Configuration, logger: Logger) throws -> SMTPClient? {
+        guard let smtp = configuration.smtp else { return nil }
+        return try SMTPClient(
             configuration: smtp, maxConnections: configuration.smtpPoolSize,
             maxMessagesPerConnection: configuration.smtpMaxMessagesPerConnection, logger: logger.labeled("smtp"))
-        return SMTPTransport(client: client)
+    }
+
+    private static func makeOutbox(_ configuration: Configuration) throws -> OutboxTransport {
+        let outbox = OutboxTransport(directory: configuration.outboxDirectory)
+        try outbox.prepare()
+        return outbox
     }
 }
 

@@ -222,6 +222,25 @@ struct DocumentStoreContract: Sendable {
         }
     }
 
+    func listNewestFirstPages() async throws {
+        try await withStore { store in
+            let states = ["ERROR", "SUCCESS", "ERROR", "ERROR", "SUCCESS", "ERROR"]
+            let added = try await store.addBatch(states.map { ["delivery": ["state": .string($0)]] }, to: Self.collection)
+            let ids = added.map(\.id)
+
+            let first = try await store.list(Self.collection, ListQuery(limit: 4, newestFirst: true))
+            let token = try #require(first.nextPageToken)
+            let second = try await store.list(Self.collection, ListQuery(limit: 4, pageToken: token, newestFirst: true))
+            let errors = try await store.list(Self.collection, ListQuery(state: "ERROR", limit: 3, newestFirst: true))
+
+            #expect(first.documents.map(\.id) == [ids[5], ids[4], ids[3], ids[2]])
+            #expect(second.documents.map(\.id) == [ids[1], ids[0]])
+            #expect(second.nextPageToken == nil)
+            #expect(errors.documents.map(\.id) == [ids[5], ids[3], ids[2]])
+            #expect(errors.nextPageToken != nil)
+        }
+    }
+
     func listFullLastPageHasNoToken() async throws {
         try await withStore { store in
             _ = try await store.addBatch((0..<20).map { ["n": .number(Double($0))] }, to: Self.collection)

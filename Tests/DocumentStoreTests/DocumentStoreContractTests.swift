@@ -82,6 +82,9 @@ struct DocumentStoreContractTests {
     @Test("list pages in add order", arguments: StoreBackend.allCases)
     func listPages(_ backend: StoreBackend) async throws { try await backend.contract.listPagesInAddOrder() }
 
+    @Test("list newest first", arguments: StoreBackend.allCases)
+    func listNewestFirst(_ backend: StoreBackend) async throws { try await backend.contract.listNewestFirstPages() }
+
     @Test("list full last page", arguments: StoreBackend.allCases)
     func listFullLastPage(_ backend: StoreBackend) async throws { try await backend.contract.listFullLastPageHasNoToken() }
 

@@ -1,0 +1,29 @@
+#ifndef TRIGGER_EMAIL_CMICROHTTPD_SHIM_H
+#define TRIGGER_EMAIL_CMICROHTTPD_SHIM_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+// MHD_start_daemon and MHD_get_daemon_info take variable arguments, which Swift cannot call.
+// These wrappers pass the options the server uses as fixed parameters.
+
+static inline struct MHD_Daemon *cmhd_start_daemon(
+    unsigned int flags, const struct sockaddr *address, MHD_AccessHandlerCallback handler,
+    MHD_RequestCompletedCallback completed, void *context, unsigned int connection_limit,
+    unsigned int connection_timeout_seconds) {
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, handler, context,
+        MHD_OPTION_SOCK_ADDR, address,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, context,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
+        MHD_OPTION_END);
+}
+
+static inline uint16_t cmhd_bound_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info == NULL ? 0 : info->port;
+}
+
+#endif

@@ -1,0 +1,213 @@
+import CMicroHTTPD
+import Foundation
+
+/// An HTTP/1.1 server on GNU libmicrohttpd, with a thread per connection.
+///
+/// Each connection's thread reads the request, hands it to the handler on Swift's cooperative
+/// pool, and blocks until the response is ready. Blocking there is allowed because those
+/// threads belong to libmicrohttpd, and it lets an event stream wait for changes without
+/// holding a cooperative thread.
+public final class MicroHTTPDServer: @unchecked Sendable {
+    public struct Limits: Sendable {
+        /// The largest request body accepted; a larger one gets 413.
+        public var maxBodyBytes: Int
+        /// Seconds a connection may stay silent before it is closed, so slow clients cannot
+        /// hold threads.
+        public var connectionTimeoutSeconds: Int
+        /// Connections open at once; more are refused.
+        public var maxConnections: Int
+
+        public init(maxBodyBytes: Int = 33_554_432, connectionTimeoutSeconds: Int = 30, maxConnections: Int = 256) {
+            self.maxBodyBytes = maxBodyBytes
+            self.connectionTimeoutSeconds = connectionTimeoutSeconds
+            self.maxConnections = maxConnections
+        }
+    }
+
+    let handler: any HTTPHandler
+    let limits: Limits
+    private var daemon: OpaquePointer?
+    /// The port the server listens on, known once `start` returns.
+    public private(set) var port: Int = 0
+
+    public init(handler: any HTTPHandler, limits: Limits = Limits()) {
+        self.handler = handler
+        self.limits = limits
+    }
+
+    /// Binds `address` and starts serving. Throws when the address cannot be bound.
+    public func start(on address: ListenAddress) throws {
+        var flags = UInt32(MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_ERROR_LOG.rawValue)
+        if address.isIPv6 { flags |= UInt32(MHD_USE_IPv6.rawValue) }
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        daemon = address.withSocketAddress { socketAddress in
+            cmhd_start_daemon(
+                flags, socketAddress, accessHandler, requestCompleted, context,
+                UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds))
+        }
+        guard let daemon else {
+            throw HTTPServerError("Cannot listen on \(address): the address is in use or not on this machine; set LISTEN to a free address and port.")
+        }
+        port = Int(cmhd_bound_port(daemon))
+    }
+
+    /// Stops accepting connections, ends the open ones and waits for their threads.
+    public func stop() {
+        if let daemon { MHD_stop_daemon(daemon) }
+        daemon = nil
+    }
+
+    deinit {
+        stop()
+    }
+
+    // MARK: - Requests
+
+    /// Builds the request from libmicrohttpd's view of the connection.
+    func request(for connection: OpaquePointer, method: String, path: String, state: RequestState) -> HTTPRequest {
+        var request = HTTPRequest(method: method, path: path, body: state.body)
+        withUnsafeMutablePointer(to: &request.headers) { headers in
+            _ = MHD_get_connection_values(connection, .HEADER_KIND, collectValue, UnsafeMutableRawPointer(headers))
+        }
+        withUnsafeMutablePointer(to: &request.query) { query in
+            _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectValue, UnsafeMutableRawPointer(query))
+        }
+        request.headers = Dictionary(request.headers.map { ($0.key.lowercased(), $0.value) }) { _, last in last }
+        return request
+    }
+
+    /// Runs the handler on the cooperative pool and waits for it on this connection's thread.
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        let handler = handler
+        return waitOnThisThread { await handler.handle(request) }
+    }
+
+    /// Hands `response` to libmicrohttpd.
+    func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        let created: OpaquePointer?
+        switch response.body {
+        case .bytes(let bytes):
+            created = bytes.withUnsafeBytes { buffer in
+                MHD_create_response_from_buffer(buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress), .RESPMEM_MUST_COPY)
+            }
+        case .events(let stream):
+            let reader = Unmanaged.passRetained(EventStreamReader(stream)).toOpaque()
+            created = MHD_create_response_from_callback(UInt64.max, 4096, readEvents, reader, freeEventReader)
+        }
+        guard let created else { return .NO }
+        defer { MHD_destroy_response(created) }
+
+        for header in response.headers {
+            _ = MHD_add_response_header(created, header.name, header.value)
+        }
+        return MHD_queue_response(connection, UInt32(response.status), created)
+    }
+}
+
+/// The body of a request as it arrives, kept between libmicrohttpd's calls.
+final class RequestState {
+    var body: [UInt8] = []
+    var isTooLarge = false
+}
+
+/// The bytes of an event stream not yet handed to libmicrohttpd.
+private final class EventStreamReader {
+    let stream: any EventStream
+    var pending: [UInt8] = []
+    var offset = 0
+
+    init(_ stream: any EventStream) {
+        self.stream = stream
+    }
+}
+
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - Callbacks from libmicrohttpd
+
+private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, uploadData, uploadSize, requestContext in
+    guard let context, let connection, let requestContext, let uploadSize else { return .NO }
+    let server = Unmanaged<MicroHTTPDServer>.fromOpaque(context).takeUnretainedValue()
+
+    // The first call brings only the header fields. A body announced as too large is refused
+    // at once, before the client sends it.
+    guard let stored = requestContext.pointee else {
+        let state = RequestState()
+        requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length").flatMap({ Int(String(cString: $0)) }),
+            length > server.limits.maxBodyBytes
+        {
+            state.isTooLarge = true
+            return server.queue(APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response, on: connection)
+        }
+        return .YES
+    }
+    let state = Unmanaged<RequestState>.fromOpaque(stored).takeUnretainedValue()
+
+    // Then the body, in pieces. Past the limit the rest is read and dropped.
+    if uploadSize.pointee > 0 {
+        if !state.isTooLarge, let uploadData {
+            if state.body.count + uploadSize.pointee > server.limits.maxBodyBytes {
+                state.isTooLarge = true
+                state.body = []
+            } else {
+                uploadData.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) {
+                    state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee))
+                }
+            }
+        }
+        uploadSize.pointee = 0
+        return .YES
+    }
+
+    // The last call: the request is complete.
+    let path = url.map { String(cString: $0) } ?? "/"
+    let methodName = method.map { String(cString: $0) } ?? "GET"
+    let response: HTTPResponse
+    if state.isTooLarge {
+        response = APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response
+    } else {
+        response = server.respond(to: server.request(for: connection, method: methodName, path: path, state: state))
+    }
+    return server.queue(response, on: connection)
+}
+
+private let requestCompleted: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
+    guard let requestContext, let stored = requestContext.pointee else { return }
+    Unmanaged<RequestState>.fromOpaque(stored).release()
+    requestContext.pointee = nil
+}
+
+private let collectValue: MHD_KeyValueIterator = { context, _, key, value in
+    guard let context, let key else { return .YES }
+    let values = context.assumingMemoryBound(to: [String: String].self)
+    values.pointee[String(cString: key)] = value.map { String(cString: $0) } ?? ""
+    return .YES
+}
+
+private let readEvents: MHD_ContentReaderCallback = { context, _, buffer, capacity in
+    guard let context, let buffer else { return MHD_CONTENT_READER_END_WITH_ERROR }
+    let reader = Unmanaged<EventStreamReader>.fromOpaque(context).takeUnretainedValue()
+
+    if reader.offset >= reader.pending.count {
+        guard let chunk = reader.stream.nextChunk() else { return MHD_CONTENT_READER_END_OF_STREAM }
+        reader.pending = chunk
+        reader.offset = 0
+    }
+    let count = min(capacity, reader.pending.count - reader.offset)
+    reader.pending.withUnsafeBytes { bytes in
+        UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + reader.offset, byteCount: count)
+    }
+    reader.offset += count
+    return count
+}
+
+private let freeEventReader: MHD_ContentReaderFreeCallback = { context in
+    guard let context else { return }
+    let reader = Unmanaged<EventStreamReader>.fromOpaque(context).takeRetainedValue()
+    reader.stream.close()
+}
