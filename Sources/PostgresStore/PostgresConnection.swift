@@ -44,6 +44,9 @@ final class PostgresConnection {
             close()
             throw error
         }
+        // libpq prints server notices ("schema ... already exists, skipping") to standard error,
+        // outside the log's format. None of them calls for action, so they are dropped.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     deinit {

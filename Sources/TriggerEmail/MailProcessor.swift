@@ -17,8 +17,10 @@ public final class MailProcessor: Sendable {
         public var defaultReplyTo: String?
         public var lease: Duration
         public var ttl: TTLPolicy
-        /// The maximum number of documents claimed and not yet recorded. From a configuration it
-        /// is four per SMTP connection, so a composed message is waiting when a connection frees up.
+        /// The maximum number of documents claimed and not yet sent. A sent document's outcome
+        /// may still wait to be written, so slightly more can be `PROCESSING` when the store falls
+        /// behind. From a configuration it is four per SMTP connection, so a composed message is
+        /// waiting when a connection frees up.
         public var maxInFlight: Int
         /// How often expired leases are looked for.
         public var sweepInterval: Duration
@@ -277,10 +279,15 @@ public final class MailProcessor: Sendable {
         do {
             let expired = try await store.expiredLeases(in: settings.mailCollection, at: now, limit: 100)
             for document in expired {
-                let updated = try await store.update(document.id, in: settings.mailCollection) { current in
-                    DeliveryRecord.expireLease(current.data, at: now, ttl: ttl)
+                // Several processes may sweep at once; only the one whose write ended the attempt
+                // reports it.
+                let ended = EndedFlag()
+                _ = try await store.update(document.id, in: settings.mailCollection) { current in
+                    let fields = DeliveryRecord.expireLease(current.data, at: now, ttl: ttl)
+                    ended.value = fields != nil
+                    return fields
                 }
-                if updated?.data["delivery"]?[path: "error"]?.stringValue == DeliveryRecord.leaseExpiredMessage {
+                if ended.value {
                     settings.metrics?.recordOutcome("lease_expired")
                     logger.warning("lease expired", ["mail.id": document.id])
                 }
@@ -302,5 +309,16 @@ private final class InFlightCounter: @unchecked Sendable {
 
     func add(_ delta: Int) {
         lock.withLock { count += delta }
+    }
+}
+
+/// Whether an update's change ran and wrote, set inside the store's transaction.
+private final class EndedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = false
+
+    var value: Bool {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

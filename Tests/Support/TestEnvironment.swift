@@ -25,7 +25,7 @@ public enum TestEnvironment {
         repositoryRoot.appendingPathComponent("Tests/Support/python/\(name)").path
     }
 
-    /// The `trigger-email` program that `swift build` made for the tests. `TRIGGER_EMAIL_PROGRAM` overrides it, for builds with another `--scratch-path`.
+    /// The `trigger-email` program that `swift build` made for the tests, or `TRIGGER_EMAIL_PROGRAM` when set (for a build with another `--scratch-path`).
     public static var programPath: String {
         ProcessInfo.processInfo.environment["TRIGGER_EMAIL_PROGRAM"]
             ?? repositoryRoot.appendingPathComponent(".build/debug/trigger-email").path
