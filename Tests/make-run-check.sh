@@ -26,6 +26,8 @@ fail() {
 # The service runs in a folder of its own so the check leaves nothing in the repository.
 export DATABASE_URL="sqlite:$work/trigger-email.db"
 export OUTBOX_DIR="$work/outbox"
+# Port 0 takes a free port, so a service already on 8025 cannot fail the check.
+export LISTEN="127.0.0.1:0"
 unset SMTP_CONNECTION_URI
 
 setsid make run >"$log" 2>&1 &
@@ -48,6 +50,14 @@ for _ in $(seq 1 100); do
 done
 [ -f "$OUTBOX_DIR/$id.eml" ] || fail "outbox/$id.eml was not written within 10 seconds"
 .build/release/trigger-email get "$id" | grep -q '"state": "SUCCESS"' || fail "document $id did not end in SUCCESS"
+
+address=$(sed -n 's/.*HTTP API listening http.address=\([0-9.:]*\).*/\1/p' "$log" | head -n 1)
+[ -n "$address" ] || fail "serve did not log the address of its HTTP API"
+python3 - "$address" <<'PYTHON' || fail "GET http://$address/healthz did not answer 200 with ok true"
+import json, sys, urllib.request
+with urllib.request.urlopen(f"http://{sys.argv[1]}/healthz", timeout=10) as response:
+    sys.exit(0 if response.status == 200 and json.load(response)["ok"] is True else 1)
+PYTHON
 
 # setsid made make the leader of its own process group, so this stops make and the server.
 kill -TERM -- "-$server_pid" 2>/dev/null || true

@@ -37,7 +37,9 @@ public final class MicroHTTPDServer: @unchecked Sendable {
 
     /// Binds `address` and starts serving. Throws when the address cannot be bound.
     public func start(on address: ListenAddress) throws {
-        var flags = UInt32(MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_ERROR_LOG.rawValue)
+        // Without MHD_USE_ERROR_LOG: libmicrohttpd would print its own lines outside the log's
+        // format, and a failed start is reported here anyway.
+        var flags = UInt32(MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_THREAD_PER_CONNECTION.rawValue)
         if address.isIPv6 { flags |= UInt32(MHD_USE_IPv6.rawValue) }
 
         let context = Unmanaged.passUnretained(self).toOpaque()

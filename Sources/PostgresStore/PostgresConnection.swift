@@ -13,6 +13,10 @@ final class PostgresConnection {
     let displayURL: String
     /// The statements sent so far, so that a caller can tell whether a failure came first.
     private(set) var queryCount = 0
+    /// The names of the statements prepared on this connection, by their SQL text. The store
+    /// runs a small, fixed set of statements, so the server parses and plans each once per
+    /// connection instead of once per call.
+    private var preparedNames: [String: String] = [:]
 
     /// Connects to `url` (a libpq connection URI), waiting at most `timeout`.
     init(url: String, displayURL: String, timeout: Duration) throws(PostgresError) {
@@ -112,11 +116,15 @@ final class PostgresConnection {
         queryCount += 1
 
         // Without parameters the simple protocol runs it, which accepts several statements.
-        let sent = parameters.isEmpty
-            ? PQsendQuery(handle, sql)
-            : withOptionalCStrings(parameters) { values in
-                PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        let sent: Int32
+        if parameters.isEmpty {
+            sent = PQsendQuery(handle, sql)
+        } else {
+            let name = try preparedName(for: sql, parameterCount: parameters.count, deadline: deadline, timeout: timeout)
+            sent = withOptionalCStrings(parameters) { values in
+                PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
             }
+        }
         guard sent == 1 else { throw failure("send a query") }
 
         do {
@@ -126,6 +134,23 @@ final class PostgresConnection {
             if error.kind == .timedOut || error.kind == .connectionLost { close() }
             throw error
         }
+    }
+
+    /// Returns the name of the prepared statement for `sql`, preparing it first if needed.
+    private func preparedName(for sql: String, parameterCount: Int, deadline: ContinuousClock.Instant, timeout: Duration) throws(PostgresError) -> String {
+        if let name = preparedNames[sql] { return name }
+
+        let name = "trigger_email_\(preparedNames.count + 1)"
+        guard PQsendPrepare(handle, name, sql, Int32(parameterCount), nil) == 1 else { throw failure("prepare a statement") }
+        do {
+            try flush(until: deadline, timeout: timeout)
+            _ = try readResult(until: deadline, timeout: timeout)
+        } catch {
+            if error.kind == .timedOut || error.kind == .connectionLost { close() }
+            throw error
+        }
+        preparedNames[sql] = name
+        return name
     }
 
     private func flush(until deadline: ContinuousClock.Instant, timeout: Duration) throws(PostgresError) {

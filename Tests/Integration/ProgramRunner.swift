@@ -9,7 +9,8 @@ struct ProgramRunner {
 
     init(environment: [String: String] = [:]) throws {
         directory = try TestEnvironment.makeTemporaryDirectory()
-        self.environment = ["DATABASE_URL": "sqlite:\(directory.appendingPathComponent("mail.db").path)"]
+        // `serve` answers HTTP too; port 0 takes a free port, so tests can run it side by side.
+        self.environment = ["DATABASE_URL": "sqlite:\(directory.appendingPathComponent("mail.db").path)", "LISTEN": "127.0.0.1:0"]
             .merging(environment) { _, new in new }
     }
 
