@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 # The PostgreSQL tests start a private server of their own (Tests/Support/PostgresServer.swift).
 # They never use the `main` cluster that installing postgresql-15 may create and start on port 5432.
-DEBIAN_PACKAGES := libsqlite3-dev libssl-dev libmicrohttpd-dev pkg-config openssl postfix libpq-dev postgresql-15
+DEBIAN_PACKAGES := libsqlite3-dev libssl-dev libmicrohttpd-dev pkg-config openssl postfix libpq-dev postgresql-15 chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test build debian-packages python-tools clean

@@ -4,9 +4,9 @@ import TriggerEmail
 
 /// The REST API under `/v1`: documents of any collection, with the mail collection's rules.
 ///
-/// A document in the mail collection starts as `PENDING` when it is added, keeps its `delivery`
-/// record when it is replaced without one, and cannot leave `PROCESSING` through the API,
-/// because the attempt under way could still deliver it and a second attempt would send it
+/// A document in the mail collection starts as `PENDING` when it is added, and keeps its
+/// `delivery` record when it is replaced without one. It cannot leave `PROCESSING` through the
+/// API, because the attempt under way could still deliver it and a second attempt would send it
 /// twice.
 struct DocumentAPI: Sendable {
     let store: any DocumentStore
@@ -77,16 +77,17 @@ struct DocumentAPI: Sendable {
             throw APIError.invalid("Only documents of the mail collection \(mailCollection) can be retried.")
         }
 
-        // Retried documents leave ERROR, so the first page is read again until it is empty.
-        // The limit of pages stops a loop if a document kept coming back.
+        // The listing goes by sequence number, which an update does not change, so each
+        // document is retried once, even if it fails again and returns to ERROR meanwhile.
         var retried = 0
-        for _ in 0..<10_000 {
-            let page = try await store.list(collection, ListQuery(state: DeliveryState.error.rawValue, limit: 100))
-            if page.documents.isEmpty { break }
+        var token: String?
+        repeat {
+            let page = try await store.list(collection, ListQuery(state: DeliveryState.error.rawValue, limit: 100, pageToken: token))
             for document in page.documents where try await queue.retry(document.id) == .retrying {
                 retried += 1
             }
-        }
+            token = page.nextPageToken
+        } while token != nil
         return .json(["retried": .number(Double(retried))])
     }
 
@@ -96,6 +97,11 @@ struct DocumentAPI: Sendable {
         switch request.method {
         case "GET":
             if try Self.isWatch(request.query) {
+                // A document that does not exist yet is a 404, so that a stream's
+                // `{"id", "deleted": true}` always means it was deleted while watched.
+                guard try await store.get(id, from: collection) != nil else {
+                    throw APIError(status: 404, message: "No document with ID \(id) in \(collection).")
+                }
                 return watches.stream {
                     try await store.get(id, from: collection).map(Self.json) ?? ["id": .string(id), "deleted": true]
                 }
@@ -230,6 +236,12 @@ struct DocumentAPI: Sendable {
         }
         if parameters["q"]?.isEmpty ?? true {
             _ = try query.sequenceBound()
+        } else {
+            // A search has page tokens of its own, so only the limit is checked here. An
+            // unchecked negative limit would crash DocumentSearch.
+            var limitOnly = query
+            limitOnly.pageToken = nil
+            _ = try limitOnly.sequenceBound()
         }
         return query
     }

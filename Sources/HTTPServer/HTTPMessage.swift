@@ -20,7 +20,7 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// What the server sends back: a whole body, or a stream of server-sent events.
+/// The response to a request: a whole body, or a stream of server-sent events.
 public struct HTTPResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
@@ -37,7 +37,7 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    /// A JSON response with `Cache-Control: no-store`, because documents change.
+    /// Returns a JSON response with `Cache-Control: no-store`, because documents change.
     public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         HTTPResponse(
             status: status,

@@ -18,7 +18,7 @@ final class WatchRegistry: @unchecked Sendable {
         lock.withLock { isStopped = true }
     }
 
-    /// A `text/event-stream` response that sends `snapshot()` at once and again after every
+    /// Returns a `text/event-stream` response that sends `snapshot()` at once and again after every
     /// change of the store that changes it.
     func stream(_ snapshot: @escaping @Sendable () async throws -> JSONValue) -> HTTPResponse {
         HTTPResponse(

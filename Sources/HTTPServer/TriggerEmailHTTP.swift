@@ -2,7 +2,7 @@ import DocumentStore
 import Foundation
 import TriggerEmail
 
-/// What `serve` answers over HTTP: the REST API under `/v1`, the dashboard at `/`, `/healthz`
+/// The handler of `serve`'s HTTP requests: the REST API under `/v1`, the dashboard at `/`, `/healthz`
 /// and `/metrics`.
 public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
     /// One part of the health report: whether the store or the SMTP server can be reached.
@@ -68,7 +68,7 @@ public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
             guard let metrics else { throw APIError.notFound(request.path) }
             return .text(await metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         default:
-            throw APIError.notFound(request.path)
+            return try Dashboard.response(to: request, mailCollection: api.mailCollection)
         }
     }
 
