@@ -626,8 +626,8 @@ enum DashboardScript {
 
           // MARK: Document view
 
-          // `existed` distinguishes a deleted document from one that never existed, because the
-          // watch sends {"id", "deleted": true} for both.
+          // `existed` tells whether this view has shown the document, so that a deletion while
+          // it is open reads as "deleted".
           const detail = { id: null, watch: null, state: '', previewSource: null, existed: false };
 
           const MESSAGE_FIELDS = [
@@ -655,6 +655,13 @@ enum DashboardScript {
               renderDocument(value);
               refreshCounts();
             }, (error) => {
+              // A document that does not exist gets 404 before its stream starts, so the watch
+              // stops instead of trying again.
+              if (error instanceof RequestFailed && error.status === 404) {
+                stopDocumentWatch();
+                setText(byId('document-status'), text('documentNotFound', { id }));
+                return;
+              }
               setText(byId('document-status'), text('requestFailed', { message: error.message }));
             });
           }

@@ -95,7 +95,7 @@ struct PostgresStoreTests {
             // The listener reconnects with backoff and wakes its waiters when it does. After
             // that, a write by another instance must wake them again.
             try await waitUntil(timeout: .seconds(30)) {
-                try await server.psql(url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%';")
+                try await server.psql(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%';")
                     .trimmingCharacters(in: .whitespacesAndNewlines) == "2"
             }
             let seen = store.changeCount
