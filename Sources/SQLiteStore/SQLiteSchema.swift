@@ -1,7 +1,7 @@
 /// The database layout, versioned with `PRAGMA user_version` so that later versions can migrate
 /// a file in place.
 enum SQLiteSchema {
-    static let version = 2
+    static let version = 3
 
     /// The delivery states that the claim query's partial index covers, besides a missing state.
     static let indexedReadyStates = ["PENDING", "RETRY"]
@@ -31,6 +31,11 @@ enum SQLiteSchema {
         """
         CREATE INDEX documents_ready ON documents (collection, sequence)
             WHERE delivery_state IS NULL OR delivery_state IN ('PENDING', 'RETRY');
+        """,
+        // Version 3: listings read a collection in sequence order, oldest or newest first,
+        // straight from this index. Without it SQLite sorted the whole collection per page.
+        """
+        CREATE INDEX documents_by_collection ON documents (collection, sequence);
         """,
     ]
 }

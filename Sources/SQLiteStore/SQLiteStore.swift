@@ -15,6 +15,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private let thread: BlockingThreadPool
     // Touched only on `thread`.
     private let connection: SQLiteConnection
+    private let readers: SQLiteReaders
     private let notifier: ChangeNotifier
     private let watcher: SQLiteChangeWatcher
 
@@ -36,7 +37,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 let watcher = try SQLiteChangeWatcher(path: path, notifier: notifier)
                 return UncheckedSendable((connection, watcher))
             }
-            return SQLiteStore(path: path, thread: thread, connection: opened.value.0, watcher: opened.value.1, notifier: notifier)
+            let readers = SQLiteReaders(path: path, busyTimeout: busyTimeout, threadCount: 2)
+            return SQLiteStore(path: path, thread: thread, connection: opened.value.0, readers: readers, watcher: opened.value.1, notifier: notifier)
         } catch let error as DocumentStoreError {
             thread.shutDown()
             throw error
@@ -46,10 +48,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         }
     }
 
-    private init(path: String, thread: BlockingThreadPool, connection: SQLiteConnection, watcher: SQLiteChangeWatcher, notifier: ChangeNotifier) {
+    private init(
+        path: String, thread: BlockingThreadPool, connection: SQLiteConnection, readers: SQLiteReaders, watcher: SQLiteChangeWatcher,
+        notifier: ChangeNotifier
+    ) {
         self.path = path
         self.thread = thread
         self.connection = connection
+        self.readers = readers
         self.watcher = watcher
         self.notifier = notifier
     }
@@ -93,6 +99,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     public func close() async {
         watcher.stop()
+        await readers.close()
         _ = try? await onThread { connection in connection.close() }
         thread.shutDown()
     }
@@ -151,7 +158,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func get(_ id: String, from collection: String) async throws -> Document? {
-        try await onThread { connection in
+        try await onReader { connection in
             try Self.select(id, from: collection, on: connection)
         }
     }
@@ -187,7 +194,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     public func list(_ collection: String, _ query: ListQuery) async throws -> DocumentPage {
         let bound = try query.sequenceBound()
         let (comparison, order) = query.newestFirst ? ("<", "DESC") : (">", "ASC")
-        return try await onThread { connection in
+        return try await onReader { connection in
             let stateCondition = query.state == nil ? "" : "AND delivery_state = ?"
             let sql = """
                 SELECT sequence, id, data, create_time, update_time FROM documents
@@ -208,7 +215,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func count(_ collection: String, state: String?) async throws -> Int {
-        try await onThread { connection in
+        try await onReader { connection in
             let statement: SQLiteStatement
             if let state {
                 statement = try connection.prepare("SELECT count(*) FROM documents WHERE collection = ? AND delivery_state = ?")
@@ -321,7 +328,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {
-        try await onThread { connection in
+        try await onReader { connection in
             let sql = """
                 SELECT sequence, id, data, create_time, update_time FROM documents
                 WHERE collection = ? AND delivery_state = 'PROCESSING'
@@ -399,13 +406,27 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         let connection = UncheckedSendable(connection)
         do {
             return try await thread.run { try work(connection.value) }
-        } catch let error as SQLiteError where error.isBusy {
-            throw DocumentStoreError(
+        } catch let error as SQLiteError {
+            throw storeError(error)
+        }
+    }
+
+    /// Runs a read on one of the reading connections, so that it does not wait for writes.
+    private func onReader<Result: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> Result) async throws -> Result {
+        do {
+            return try await readers.read(work)
+        } catch let error as SQLiteError {
+            throw storeError(error)
+        }
+    }
+
+    private func storeError(_ error: SQLiteError) -> DocumentStoreError {
+        guard !error.isBusy else {
+            return DocumentStoreError(
                 .storage,
                 "The SQLite database \(path) stayed locked by another process for more than the busy timeout; try again, and if it persists look for a process stuck in a transaction.")
-        } catch let error as SQLiteError {
-            throw DocumentStoreError(.storage, "The SQLite database \(path) failed: \(error)")
         }
+        return DocumentStoreError(.storage, "The SQLite database \(path) failed: \(error)")
     }
 }
 

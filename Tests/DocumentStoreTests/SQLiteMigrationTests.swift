@@ -7,7 +7,7 @@ import Testing
 
 @Suite("SQLite schema migrations")
 struct SQLiteMigrationTests {
-    @Test("version 1 file migrates and claims by index")
+    @Test("version 1 file migrates and uses the indexes")
     func versionOneMigrates() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()
         let path = directory.appendingPathComponent("old.db").path
@@ -36,6 +36,12 @@ struct SQLiteMigrationTests {
                 AND (delivery_state IS NULL OR delivery_state IN ('PENDING', 'RETRY')) ORDER BY sequence LIMIT 8
                 """, on: database, column: 3)
             #expect(plan.contains("documents_ready"), "query plan: \(plan)")
+            let listPlan = try firstColumn(
+                """
+                EXPLAIN QUERY PLAN SELECT sequence FROM documents WHERE collection = 'mail'
+                AND sequence < 9223372036854775807 ORDER BY sequence DESC LIMIT 51
+                """, on: database, column: 3)
+            #expect(listPlan.contains("documents_by_collection"), "query plan: \(listPlan)")
         }
         try FileManager.default.removeItem(at: directory)
     }
