@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 # The PostgreSQL tests start a private server of their own (Tests/Support/PostgresServer.swift).
 # They never use the `main` cluster that installing postgresql-15 may create and start on port 5432.
-DEBIAN_PACKAGES := libsqlite3-dev libssl-dev libmicrohttpd-dev pkg-config openssl postfix libpq-dev postgresql-15 chromium chromium-driver
+DEBIAN_PACKAGES := libsqlite3-dev libssl-dev libmicrohttpd-dev pkg-config openssl postfix libpq-dev postgresql-15 chromium chromium-driver wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test build debian-packages python-tools clean
@@ -59,9 +59,11 @@ clean:
 	rm -rf .build $(VENV)
 
 # Measures trigger-email on SQLite and on a private PostgreSQL server against Postfix's
-# smtp-source and django-post-office on loopback, and writes the figures to BENCH_JSON as well
-# (see bench/run-bench). BENCH_N, BENCH_BACKLOG and BENCH_POSTGRES (0 skips PostgreSQL) pass
-# through the environment. The peer installs django-post-office from PyPI.
+# smtp-source and django-post-office on loopback, checks with wrk whether HTTP requests to
+# serve slow its delivery, and writes the figures to BENCH_JSON as well (see bench/run-bench).
+# BENCH_N, BENCH_BACKLOG, BENCH_HTTP (0 skips the HTTP load), BENCH_HTTP_RATE and
+# BENCH_POSTGRES (0 skips PostgreSQL) pass through the environment. The peer installs
+# django-post-office from PyPI.
 BENCH_JSON ?= bench-results.json
 
 .PHONY: bench
