@@ -8,14 +8,17 @@
 // MHD_start_daemon and MHD_get_daemon_info take variable arguments, which Swift cannot call.
 // These wrappers pass the options the server uses as fixed parameters.
 
+typedef size_t (*cmhd_unescape_callback)(void *context, struct MHD_Connection *connection, char *text);
+
 static inline struct MHD_Daemon *cmhd_start_daemon(
     unsigned int flags, const struct sockaddr *address, MHD_AccessHandlerCallback handler,
-    MHD_RequestCompletedCallback completed, void *context, unsigned int connection_limit,
-    unsigned int connection_timeout_seconds) {
+    MHD_RequestCompletedCallback completed, cmhd_unescape_callback unescape, void *context,
+    unsigned int connection_limit, unsigned int connection_timeout_seconds) {
     return MHD_start_daemon(
         flags, 0, NULL, NULL, handler, context,
         MHD_OPTION_SOCK_ADDR, address,
         MHD_OPTION_NOTIFY_COMPLETED, completed, context,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, context,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
         MHD_OPTION_END);

@@ -53,6 +53,7 @@ struct DocumentAPI: Sendable {
         case "GET":
             let query = try Self.listQuery(request.query)
             let search = request.query["q"].flatMap { $0.isEmpty ? nil : DocumentSearch(text: $0, query: query) }
+            try search?.validate()
             let list: @Sendable () async throws -> DocumentPage = { [store] in
                 if let search { return try await search.run(collection, on: store) }
                 return try await store.list(collection, query)
@@ -155,16 +156,17 @@ struct DocumentAPI: Sendable {
         throw APIError(status: 409, message: "Document \(id) in \(collection) kept changing; try again.")
     }
 
-    /// Rejects a change that moves a mail document out of `PROCESSING`.
+    /// Rejects any change of a `PROCESSING` mail document's `delivery`: a new state, but also
+    /// an earlier lease or another attempt number would let a second attempt start while the
+    /// first may still deliver.
     private func checkDeliveryChange(from old: JSONObject, to new: JSONObject, in collection: String) throws {
         guard collection == mailCollection else { return }
-        let processing = DeliveryState.processing.rawValue
-        guard old["delivery"]?[path: "state"]?.stringValue == processing,
-            new["delivery"]?[path: "state"]?.stringValue != processing
+        guard old["delivery"]?[path: "state"]?.stringValue == DeliveryState.processing.rawValue,
+            new["delivery"] != old["delivery"]
         else { return }
         throw APIError(
             status: 409,
-            message: "The document is being sent (PROCESSING), so its delivery state cannot change now; retry once it ends in SUCCESS or ERROR.")
+            message: "The document is being sent (PROCESSING), so its delivery record cannot change now; retry once it ends in SUCCESS or ERROR.")
     }
 
     private func documentAction(_ action: String, id: String, collection: String, request: HTTPRequest) async throws -> HTTPResponse {

@@ -18,6 +18,11 @@ struct DocumentSearch: Sendable {
         self.query = query
     }
 
+    /// Checks the page token, so that a watch can refuse it before its stream starts.
+    func validate() throws {
+        _ = try parseToken(query.pageToken)
+    }
+
     func run(_ collection: String, on store: any DocumentStore) async throws -> DocumentPage {
         var (storeToken, skip) = try parseToken(query.pageToken)
         var matches: [Document] = []

@@ -63,5 +63,13 @@ public protocol EventStream: Sendable {
 
 /// Handles a request; runs on Swift's cooperative pool.
 public protocol HTTPHandler: Sendable {
+    /// Looks at a request before its body arrives and returns a response to refuse it, or
+    /// `nil`. `request.body` is empty. Runs on the connection's thread, so it must not block.
+    func checkHeaders(_ request: HTTPRequest) -> HTTPResponse?
+
     func handle(_ request: HTTPRequest) async -> HTTPResponse
+}
+
+extension HTTPHandler {
+    public func checkHeaders(_ request: HTTPRequest) -> HTTPResponse? { nil }
 }

@@ -45,7 +45,7 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         daemon = address.withSocketAddress { socketAddress in
             cmhd_start_daemon(
-                flags, socketAddress, accessHandler, requestCompleted, context,
+                flags, socketAddress, accessHandler, requestCompleted, percentDecode, context,
                 UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds))
         }
         guard let daemon else {
@@ -111,6 +111,8 @@ public final class MicroHTTPDServer: @unchecked Sendable {
 final class RequestState {
     var body: [UInt8] = []
     var isTooLarge = false
+    /// A response was queued when the header fields arrived.
+    var isRefused = false
 }
 
 /// The bytes of an event stream not yet handed to libmicrohttpd.
@@ -140,19 +142,26 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     guard let stored = requestContext.pointee else {
         let state = RequestState()
         requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        let head = server.request(
+            for: connection, method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/", state: state)
+        if let refusal = server.handler.checkHeaders(head) {
+            // The body, if any, is read and dropped: nothing of it is kept.
+            state.isRefused = true
+            return server.queue(refusal, on: connection)
+        }
         if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length").flatMap({ Int(String(cString: $0)) }),
             length > server.limits.maxBodyBytes
         {
-            state.isTooLarge = true
+            state.isRefused = true
             return server.queue(APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response, on: connection)
         }
         return .YES
     }
     let state = Unmanaged<RequestState>.fromOpaque(stored).takeUnretainedValue()
 
-    // Then the body, in pieces. Past the limit the rest is read and dropped.
+    // Then the body, in pieces. Past the limit, or after a refusal, the rest is read and dropped.
     if uploadSize.pointee > 0 {
-        if !state.isTooLarge, let uploadData {
+        if !state.isTooLarge, !state.isRefused, let uploadData {
             if state.body.count + uploadSize.pointee > server.limits.maxBodyBytes {
                 state.isTooLarge = true
                 state.body = []
@@ -167,6 +176,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     }
 
     // The last call: the request is complete.
+    if state.isRefused { return .YES }
     let path = url.map { String(cString: $0) } ?? "/"
     let methodName = method.map { String(cString: $0) } ?? "GET"
     let response: HTTPResponse
@@ -212,4 +222,39 @@ private let freeEventReader: MHD_ContentReaderFreeCallback = { context in
     guard let context else { return }
     let reader = Unmanaged<EventStreamReader>.fromOpaque(context).takeRetainedValue()
     reader.stream.close()
+}
+
+/// Decodes `%XX` in the path and the query in place, as libmicrohttpd's own decoder does, but
+/// leaves `%00` as it is: a decoded zero byte would end the C string there, so that
+/// `/v1/mail/a%00b` would reach the API as `/v1/mail/a`. Kept as `%00`, it fails the ID check.
+private let percentDecode: cmhd_unescape_callback = { _, _, text in
+    guard let text else { return 0 }
+    let length = strlen(text)
+    return text.withMemoryRebound(to: UInt8.self, capacity: length + 1) { bytes in
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            case 0x61...0x66: byte - 0x61 + 10
+            default: nil
+            }
+        }
+
+        var read = 0
+        var written = 0
+        while read < length {
+            if bytes[read] == UInt8(ascii: "%"), read + 2 < length,
+                let high = hexValue(bytes[read + 1]), let low = hexValue(bytes[read + 2]), high | low != 0
+            {
+                bytes[written] = high << 4 | low
+                read += 3
+            } else {
+                bytes[written] = bytes[read]
+                read += 1
+            }
+            written += 1
+        }
+        bytes[written] = 0
+        return written
+    }
 }

@@ -21,12 +21,17 @@ public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
     private let healthChecks: [HealthCheck]
     private let metrics: (@Sendable () async -> String)?
     private let watches: WatchRegistry
+    private let requiresLoopbackHost: Bool
 
-    /// `token` is `API_TOKEN`; without one, every request is accepted.
+    /// `token` is `API_TOKEN`; without one, every request is accepted. With
+    /// `requiresLoopbackHost`, for a server on a loopback address, requests must name a loopback
+    /// host, so that a web page cannot reach the API through a DNS name of its own that
+    /// resolves to 127.0.0.1.
     public init(
-        store: any DocumentStore, mailCollection: String, token: String?, healthChecks: [HealthCheck] = [],
-        metrics: (@Sendable () async -> String)? = nil
+        store: any DocumentStore, mailCollection: String, token: String?, requiresLoopbackHost: Bool = false,
+        healthChecks: [HealthCheck] = [], metrics: (@Sendable () async -> String)? = nil
     ) {
+        self.requiresLoopbackHost = requiresLoopbackHost
         watches = WatchRegistry(store: store)
         api = DocumentAPI(store: store, queue: MailQueue(store: store, mailCollection: mailCollection), watches: watches)
         self.token = token.map(BearerToken.init)
@@ -39,8 +44,23 @@ public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
         watches.stop()
     }
 
+    public func checkHeaders(_ request: HTTPRequest) -> HTTPResponse? {
+        do {
+            try checkSource(request)
+            if request.path.hasPrefix("/v1/") || request.path == "/v1" || request.path == "/metrics" {
+                try authorize(request)
+            }
+            return nil
+        } catch let error as APIError {
+            return error.response
+        } catch {
+            return APIError(status: 500, message: "The request failed: \(error)").response
+        }
+    }
+
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         do {
+            try checkSource(request)
             return try await route(request)
         } catch let error as APIError {
             return error.response
@@ -70,6 +90,41 @@ public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
         default:
             return try Dashboard.response(to: request, mailCollection: api.mailCollection)
         }
+    }
+
+    /// Refuses requests that a web page of another site sent through the visitor's browser: an
+    /// `Origin` other than this server's own, and, with `requiresLoopbackHost`, a `Host` that is
+    /// not a loopback name. Programs that are not browsers send no `Origin`.
+    private func checkSource(_ request: HTTPRequest) throws {
+        let host = request.headers["host"] ?? ""
+        if requiresLoopbackHost, !Self.isLoopbackHost(host) {
+            throw APIError(
+                status: 403,
+                message: "The Host header \"\(host)\" does not name this machine; open the service as http://127.0.0.1 or http://localhost with its port.")
+        }
+        if let origin = request.headers["origin"] {
+            let originHost = URLComponents(string: origin).map { components in
+                (components.host.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "") + (components.port.map { ":\($0)" } ?? "")
+            }
+            guard let originHost, originHost.lowercased() == host.lowercased() else {
+                throw APIError(
+                    status: 403,
+                    message: "Requests from the web page \(origin) are not accepted; use the dashboard at this server's own address, or call the API from a program.")
+            }
+        }
+    }
+
+    /// Whether `host` (a Host header: a name or address with an optional port) is a loopback name.
+    static func isLoopbackHost(_ host: String) -> Bool {
+        var name = host.lowercased()
+        if name.hasPrefix("["), let end = name.firstIndex(of: "]") {
+            name = String(name[name.index(after: name.startIndex)..<end])
+        } else if let colon = name.lastIndex(of: ":") {
+            name = String(name[..<colon])
+        }
+        if name == "localhost" || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     private func authorize(_ request: HTTPRequest) throws {

@@ -26,8 +26,11 @@ final class PostgresConnection {
         // Keepalives let a connection that waits for notifications notice a server that
         // vanished without closing the socket. Parameters in the URL override these, because
         // the expanded `dbname` comes last.
+        // The server ends a statement after 30 s itself, like the client's own timeout, so
+        // one that waits on a lock does not outlive the connection the client gave up on.
         let parameters = [
             ("application_name", "trigger-email"),
+            ("options", "-c statement_timeout=30000"),
             ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"), ("keepalives_count", "3"),
             ("dbname", url),
         ]

@@ -22,8 +22,12 @@ enum PostgresRows {
          Timestamp(millisecondsSince1970: result.int64(row, firstColumn + 1)))
     }
 
-    /// Reads the documents that `condition` (a WHERE clause and what follows it) selects.
-    static func select(_ condition: String, _ parameters: [String?], collection: String, on connection: PostgresConnection) throws -> [Row] {
+    /// Reads the documents that `condition` (a WHERE clause and what follows it) selects. A row
+    /// this service cannot read throws, or with `unreadable` is left out and reported there.
+    static func select(
+        _ condition: String, _ parameters: [String?], collection: String, on connection: PostgresConnection,
+        unreadable: UnsafeMutablePointer<[(id: String, error: String)]>? = nil
+    ) throws -> [Row] {
         let result = try connection.query(
             "SELECT sequence, id, data, \(timeColumns) FROM trigger_email.documents \(condition)",
             parameters, timeout: PostgresStore.statementTimeout)
@@ -36,7 +40,11 @@ enum PostgresRows {
             do {
                 data = try JSONValue(parsing: Array(result.bytes(row, 2))).objectValue ?? [:]
             } catch {
-                throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                guard let unreadable else {
+                    throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                }
+                unreadable.pointee.append((id, "\(error)"))
+                continue
             }
             let time = times(result, row: row, firstColumn: 3)
             let document = Document(id: id, collection: collection, createTime: time.create, updateTime: time.update, data: data)

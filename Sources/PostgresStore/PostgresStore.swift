@@ -287,17 +287,42 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
             var parameters: [String?] = [collection, String(limit)]
             if !usesReadyIndex { parameters.append(PostgresArray.literal(readyStates)) }
 
+            var unreadable: [(id: String, error: String)] = []
             let candidates = try PostgresRows.select(
                 """
                 WHERE collection = $1 AND (delivery_state IS NULL OR \(stateCondition))
                 ORDER BY sequence LIMIT $2 FOR UPDATE SKIP LOCKED
                 """,
-                parameters, collection: collection, on: connection)
+                parameters, collection: collection, on: connection, unreadable: &unreadable)
+            try Self.endUnreadable(unreadable, in: collection, on: connection)
             let changes = candidates.compactMap { row in change(row.document).map { (row.document, $0) } }
             return try PostgresRows.write(changes, on: connection)
         }
         if !claimed.isEmpty { notifier.notify() }
         return claimed
+    }
+
+    /// Ends documents that PostgreSQL accepted but this service cannot read (a number beyond a
+    /// double's range, nesting deeper than 512 levels) as `ERROR`, so that one of them does not
+    /// stop every claim. Only `delivery` is written; the rest stays as it was inserted.
+    private static func endUnreadable(_ unreadable: [(id: String, error: String)], in collection: String, on connection: PostgresConnection) throws {
+        guard !unreadable.isEmpty else { return }
+        let now = Timestamp.now().description
+        let deliveries = unreadable.map { document -> String in
+            let delivery: JSONValue = [
+                "state": "ERROR", "attempts": 0, "startTime": .string(now), "endTime": .string(now),
+                "error": .string("The document cannot be read: \(document.error). Correct it with SQL and set delivery.state to RETRY."),
+            ]
+            return delivery.serialized()
+        }
+        _ = try connection.query(
+            """
+            UPDATE trigger_email.documents AS existing SET data = jsonb_set(existing.data, '{delivery}', new.value),
+                update_time = \(PostgresRows.nextUpdateTime)
+            FROM unnest($2::text[], $3::jsonb[]) AS new(id, value)
+            WHERE existing.collection = $1 AND existing.id = new.id
+            """,
+            [collection, PostgresArray.literal(unreadable.map(\.id)), PostgresArray.literal(deliveries)], timeout: statementTimeout)
     }
 
     public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {

@@ -167,7 +167,15 @@ public struct Configuration: Sendable {
         }
         configuration.attachments = try attachmentSettings(value)
         configuration.listen = value("LISTEN") ?? configuration.listen
-        configuration.apiToken = value("API_TOKEN")
+        if let token = value("API_TOKEN") {
+            // The token guards every document, so one that is easy to guess is refused.
+            guard token.count >= 16, !token.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw ConfigurationError(
+                    variable: "API_TOKEN",
+                    message: "the token must be at least 16 characters without spaces; use a long random string, such as the output of openssl rand -hex 32.")
+            }
+            configuration.apiToken = token
+        }
         if let text = value("API_MAX_BODY_BYTES") {
             configuration.apiMaxBodyBytes = try positiveInteger("API_MAX_BODY_BYTES", text)
         }
@@ -274,7 +282,9 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             return .postgres(url: text)
         }
         // Only the scheme is shown, because the rest of a URL may contain a password.
-        let shown = text.range(of: "://").map { "the scheme \"\(text[..<$0.lowerBound])\"" } ?? "\"\(text)\""
+        let mayHoldPassword = text.contains("@") || text.lowercased().contains("password")
+        let shown = text.range(of: "://").map { "the scheme \"\(text[..<$0.lowerBound])\"" }
+            ?? (mayHoldPassword ? "the value" : "\"\(text)\"")
         throw ConfigurationError(
             variable: "DATABASE_URL", message: "\(shown) is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE.")
     }

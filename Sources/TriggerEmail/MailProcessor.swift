@@ -229,32 +229,41 @@ public final class MailProcessor: Sendable {
             pending: report.pending, response: report.response)
     }
 
-    /// Writes an outcome and returns whether it was written. If the store fails, the attempt
-    /// stays `PROCESSING` and the lease sweep ends it later, so the document is never left claimed
-    /// for good.
+    /// Writes an outcome and returns whether it was written. While the store fails (a database
+    /// restart, say), the write is tried again with backoff for as long as a lease lasts, so a
+    /// sent message is not left to end as a lease error. After that the attempt stays
+    /// `PROCESSING` and the lease sweep ends it, so the document is never left claimed for good.
     private func record(
         _ document: Document, endedAt end: Timestamp, metadata: Logger.Metadata,
         _ change: @escaping @Sendable (JSONObject) -> JSONObject?
     ) async -> Bool {
-        do {
-            // The outcome functions read and write only `delivery`, so the store updates that
-            // field alone.
-            let delivery = try await outcomes.write(id: document.id) { current in
-                change(["delivery": current ?? .null])?["delivery"]
+        let giveUp = ContinuousClock.now.advanced(by: settings.lease)
+        var delay: Duration = .milliseconds(250)
+        while true {
+            do {
+                // The outcome functions read and write only `delivery`, so the store updates that
+                // field alone.
+                let delivery = try await outcomes.write(id: document.id) { current in
+                    change(["delivery": current ?? .null])?["delivery"]
+                }
+                let recordedEnd = delivery?[path: "endTime"]?.stringValue
+                guard recordedEnd == end.description else {
+                    // The document was deleted, or someone else changed its delivery state, while
+                    // this attempt ran.
+                    logger.notice("outcome not recorded because the document changed meanwhile", metadata)
+                    return false
+                }
+                return true
+            } catch {
+                var failure = metadata
+                failure["store.error"] = "\(error)"
+                guard ContinuousClock.now.advanced(by: delay) < giveUp, (try? await Task.sleep(for: delay)) != nil else {
+                    logger.error("recording the outcome failed", failure)
+                    return false
+                }
+                logger.warning("recording the outcome failed; trying again", failure)
+                delay = min(delay * 2, .seconds(5))
             }
-            let recordedEnd = delivery?[path: "endTime"]?.stringValue
-            guard recordedEnd == end.description else {
-                // The document was deleted, or someone else changed its delivery state, while
-                // this attempt ran.
-                logger.notice("outcome not recorded because the document changed meanwhile", metadata)
-                return false
-            }
-            return true
-        } catch {
-            var failure = metadata
-            failure["store.error"] = "\(error)"
-            logger.error("recording the outcome failed", failure)
-            return false
         }
     }
 

@@ -31,7 +31,7 @@ struct HTTPEndpoint: Sendable {
         }
         let handler = TriggerEmailHTTP(
             store: store, mailCollection: configuration.mailCollection, token: configuration.apiToken,
-            healthChecks: [storeCheck(store, collection: configuration.mailCollection), transportCheck(configuration, client: client)],
+            requiresLoopbackHost: address.isLoopback, healthChecks: [storeCheck(store, collection: configuration.mailCollection), transportCheck(configuration, client: client)],
             metrics: { await page.render() })
 
         let server = MicroHTTPDServer(handler: handler, limits: MicroHTTPDServer.Limits(maxBodyBytes: configuration.apiMaxBodyBytes))
@@ -57,8 +57,8 @@ struct HTTPEndpoint: Sendable {
     private static func storeCheck(_ store: any DocumentStore, collection: String) -> TriggerEmailHTTP.HealthCheck {
         TriggerEmailHTTP.HealthCheck(name: "store") {
             do {
-                let pending = try await store.count(collection, state: DeliveryState.pending.rawValue)
-                return .success("reachable; \(pending) documents PENDING")
+                _ = try await store.count(collection, state: DeliveryState.processing.rawValue)
+                return .success("reachable")
             } catch {
                 return .failure(error)
             }

@@ -61,6 +61,28 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("unreadable row ends in ERROR")
+    func unreadableRow() async throws {
+        try await withDatabase { server, url in
+            let store = try await PostgresStore.open(url: url)
+            _ = try await server.psql(url, """
+                INSERT INTO trigger_email.documents (collection, id, data) VALUES
+                ('mail', 'huge-number', '{"to": "a@example.org", "n": 1e400}'),
+                ('mail', 'fine', '{"to": "b@example.org"}');
+                """)
+
+            let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let state = try await server.psql(url, "SELECT data->'delivery'->>'state', data->>'n' FROM trigger_email.documents WHERE id = 'huge-number';")
+            let error = try await server.psql(url, "SELECT data->'delivery'->>'error' FROM trigger_email.documents WHERE id = 'huge-number';")
+
+            #expect(claimed.map(\.id) == ["fine"])
+            #expect(state.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("ERROR|1"))
+            #expect(error.hasPrefix("The document cannot be read: "))
+            #expect(error.contains("Correct it with SQL and set delivery.state to RETRY."))
+            await store.close()
+        }
+    }
+
     @Test("stores opened together migrate once")
     func concurrentMigration() async throws {
         try await withDatabase { server, url in

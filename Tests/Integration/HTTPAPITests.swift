@@ -146,6 +146,13 @@ struct HTTPAPITests {
 
         let replacedDelivery = try await api.send("PUT", path, body: #"{"to": "a@example.org", "delivery": {"state": "ERROR"}}"#)
         #expect(replacedDelivery.status == 409)
+        // An earlier lease would let the sweep end the attempt while it may still deliver.
+        let earlierLease = try await api.send("PATCH", path, body: #"{"delivery": {"leaseExpireTime": "2000-01-01T00:00:00.000Z"}}"#)
+        #expect(earlierLease.status == 409)
+
+        // A page of another site, sent through a browser, is refused.
+        let crossSite = try await api.send("POST", "/v1/mail", body: #"{"to": "a@example.org"}"#, headers: [("Origin", "http://pages.example")])
+        #expect(crossSite.status == 403)
 
         let retried = try await api.send("POST", "\(path):retry")
         #expect(retried.status == 409)
@@ -561,7 +568,7 @@ struct HTTPAPITests {
         let body = try report.json()
         #expect(body[path: "ok"] == true)
         #expect(body[path: "checks.store.ok"] == true)
-        #expect(body[path: "checks.store.detail"] == "reachable; 0 documents PENDING")
+        #expect(body[path: "checks.store.detail"] == "reachable")
         #expect(body[path: "checks.smtp.ok"] == true)
         #expect(body[path: "checks.smtp.detail"]?.stringValue?.hasPrefix("reachable: ") == true)
         #expect(try await healthy.stop() == 0)

@@ -73,6 +73,8 @@ struct ConfigurationTests {
             (["SMTP_POOL_SIZE": "four"], "Invalid SMTP_POOL_SIZE: \"four\" is not a whole number greater than 0."),
             (["TTL_EXPIRE_TYPE": "decade"], "Invalid TTL_EXPIRE_TYPE: \"decade\" is not one of never, hour, day, week, month, year."),
             (["DATABASE_URL": "mysql://user:secret@x"], "Invalid DATABASE_URL: the scheme \"mysql\" is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE."),
+            (["API_TOKEN": "   short   "], "Invalid API_TOKEN: the token must be at least 16 characters without spaces; use a long random string, such as the output of openssl rand -hex 32."),
+            (["DATABASE_URL": "host=db password=s3cret"], "Invalid DATABASE_URL: the value is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE."),
             (["DATABASE_URL": "mail.db"], "Invalid DATABASE_URL: \"mail.db\" is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE."),
             (["DATABASE_URL": "postgres://db:5432:1/mail"], "Invalid DATABASE_URL: the PostgreSQL URL is invalid; write postgres://USER@HOST:5432/DATABASE and percent-encode special characters."),
             (["MAIL_COLLECTION": "mail/outgoing"], "Invalid MAIL_COLLECTION: \"mail/outgoing\" may contain only letters, digits, '-' and '_' (up to 128)."),
