@@ -164,7 +164,11 @@ struct CommandLineTests {
 
         let added = try await program.run(["add"], input: Self.message)
         let id = try #require(added.lines.first)
-        _ = try await program.waitForState(id, ["PROCESSING"])
+        do {
+            _ = try await program.waitForState(id, ["PROCESSING"])
+        } catch {
+            throw TestEnvironmentError("\(error); the worker's log:\n\(doomed.standardError)")
+        }
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         while !slowServer.log.contains("DATA received"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
