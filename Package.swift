@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "HTTPServer",
-            dependencies: ["TriggerEmail", "DocumentStore", "CMicroHTTPD", "Logging"]
+            dependencies: ["TriggerEmail", "DocumentStore", "Templates", "CMicroHTTPD", "Logging"]
         ),
         .executableTarget(
             name: "trigger-email",

@@ -1,6 +1,6 @@
 import DocumentStore
 
-/// An error response of the API: an HTTP status and a sentence that tells what was wrong and
+/// An error response of the API: an HTTP status and a sentence with what was wrong and
 /// what to do, sent as `{"error": {"code": STATUS, "message": "..."}}`.
 struct APIError: Error {
     var status: Int

@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import Templates
 
 /// The dashboard's HTML: the empty frame of both views, which the script fills from the API.
 enum DashboardPage {
@@ -7,7 +8,7 @@ enum DashboardPage {
 
     static func render(language: DashboardLanguage, mailCollection: String) -> String {
         let table = DashboardText.table(for: language)
-        func text(_ key: String) -> String { escape(table[key] ?? key) }
+        func text(_ key: String) -> String { escapeHTML(table[key] ?? key) }
 
         let counts = states.map { state in
             """
@@ -61,7 +62,7 @@ enum DashboardPage {
 
             <main id="main" tabindex="-1">
               <section id="list-view" aria-labelledby="list-heading">
-                <h2 id="list-heading">\(text("listHeading")) <code>\(escape(mailCollection))</code></h2>
+                <h2 id="list-heading">\(text("listHeading")) <code>\(escapeHTML(mailCollection))</code></h2>
                 <form id="filters" class="filters" role="search" aria-label="\(text("filtersLabel"))">
                   <div class="field">
                     <label for="state-filter">\(text("stateFilter"))</label>
@@ -146,22 +147,5 @@ enum DashboardPage {
             "text": .object(table.mapValues(JSONValue.string)),
         ]
         return config.serialized().replacingOccurrences(of: "<", with: "\\u003c")
-    }
-
-    /// Escapes text for HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

@@ -626,7 +626,7 @@ enum DashboardScript {
 
           // MARK: Document view
 
-          // `existed` tells whether this view has shown the document, so that a deletion while
+          // `existed` is true once this view has shown the document, so that a deletion while
           // it is open reads as "deleted".
           const detail = { id: null, watch: null, state: '', previewSource: null, existed: false };
 

@@ -236,15 +236,11 @@ struct DocumentAPI: Sendable {
         case "desc": query.newestFirst = true
         case let other?: throw APIError.invalid("Invalid order \"\(other)\": use asc (oldest first) or desc (newest first).")
         }
-        if parameters["q"]?.isEmpty ?? true {
-            _ = try query.sequenceBound()
-        } else {
-            // A search has page tokens of its own, so only the limit is checked here. An
-            // unchecked negative limit would crash DocumentSearch.
-            var limitOnly = query
-            limitOnly.pageToken = nil
-            _ = try limitOnly.sequenceBound()
-        }
+        // A search has page tokens of its own, which DocumentSearch checks, so only the limit
+        // is checked for one here.
+        var checked = query
+        if !(parameters["q"]?.isEmpty ?? true) { checked.pageToken = nil }
+        _ = try checked.sequenceBound()
         return query
     }
 

@@ -34,9 +34,9 @@ struct DocumentSearch: Sendable {
             let found = page.documents.filter(isMatch).dropFirst(skip)
 
             if matches.count + found.count > query.limit {
-                let taken = query.limit - matches.count
-                matches += found.prefix(taken)
-                return DocumentPage(documents: matches, nextPageToken: "\(storeToken ?? "")~\(skip + taken)")
+                let remaining = query.limit - matches.count
+                matches += found.prefix(remaining)
+                return DocumentPage(documents: matches, nextPageToken: "\(storeToken ?? "")~\(skip + remaining)")
             }
             matches += found
             skip = 0

@@ -111,8 +111,8 @@ public final class MicroHTTPDServer: @unchecked Sendable {
 final class RequestState {
     var body: [UInt8] = []
     var isTooLarge = false
-    /// A response was queued when the header fields arrived.
-    var isRefused = false
+    /// A response was queued when the header fields arrived, so the body is dropped.
+    var isRejected = false
 }
 
 /// The bytes of an event stream not yet handed to libmicrohttpd.
@@ -145,23 +145,23 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
         let head = server.request(
             for: connection, method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/", state: state)
         if let refusal = server.handler.checkHeaders(head) {
-            // The body, if any, is read and dropped: nothing of it is kept.
-            state.isRefused = true
+            // The body, if any, is read and dropped.
+            state.isRejected = true
             return server.queue(refusal, on: connection)
         }
         if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length").flatMap({ Int(String(cString: $0)) }),
             length > server.limits.maxBodyBytes
         {
-            state.isRefused = true
+            state.isRejected = true
             return server.queue(APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response, on: connection)
         }
         return .YES
     }
     let state = Unmanaged<RequestState>.fromOpaque(stored).takeUnretainedValue()
 
-    // Then the body, in pieces. Past the limit, or after a refusal, the rest is read and dropped.
+    // Then the body, in pieces. Past the limit, or after a rejection, the rest is read and dropped.
     if uploadSize.pointee > 0 {
-        if !state.isTooLarge, !state.isRefused, let uploadData {
+        if !state.isTooLarge, !state.isRejected, let uploadData {
             if state.body.count + uploadSize.pointee > server.limits.maxBodyBytes {
                 state.isTooLarge = true
                 state.body = []
@@ -176,7 +176,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     }
 
     // The last call: the request is complete.
-    if state.isRefused { return .YES }
+    if state.isRejected { return .YES }
     let path = url.map { String(cString: $0) } ?? "/"
     let methodName = method.map { String(cString: $0) } ?? "GET"
     let response: HTTPResponse

@@ -92,7 +92,7 @@ public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
         }
     }
 
-    /// Refuses requests that a web page of another site sent through the visitor's browser: an
+    /// Rejects requests that a web page of another site sent through the visitor's browser: an
     /// `Origin` other than this server's own, and, with `requiresLoopbackHost`, a `Host` that is
     /// not a loopback name. Programs that are not browsers send no `Origin`.
     private func checkSource(_ request: HTTPRequest) throws {
@@ -114,7 +114,8 @@ public final class TriggerEmailHTTP: HTTPHandler, @unchecked Sendable {
         }
     }
 
-    /// Whether `host` (a Host header: a name or address with an optional port) is a loopback name.
+    /// Returns whether `host`, a Host header with a name or address and an optional port, names
+    /// a loopback interface.
     static func isLoopbackHost(_ host: String) -> Bool {
         var name = host.lowercased()
         if name.hasPrefix("["), let end = name.firstIndex(of: "]") {

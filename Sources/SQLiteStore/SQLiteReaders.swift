@@ -1,8 +1,8 @@
 import BlockingThreads
 import Foundation
 
-/// Connections for reads, on threads of their own. In WAL mode readers never wait for the
-/// writer, so listing documents for the HTTP API does not hold up claims and outcome writes,
+/// Connections for reads, on threads of their own. In WAL mode a reader does not wait for the
+/// writer's transaction, so listings for the HTTP API run beside claims and outcome writes,
 /// which go through the store's single writing connection.
 final class SQLiteReaders: @unchecked Sendable {
     private let path: String

@@ -2,7 +2,7 @@
 ///
 /// The set and the entities are those of handlebars.js `escapeExpression`: `&` `<` `>` `"` `'`
 /// `` ` `` and `=`. Every other character is copied unchanged.
-func escapeHTML(_ text: String) -> String {
+public func escapeHTML(_ text: String) -> String {
     var escaped = ""
     escaped.reserveCapacity(text.utf8.count)
 

@@ -40,7 +40,7 @@ public struct Configuration: Sendable {
     public var attachments = AttachmentSettings()
     /// `DKIM_DOMAIN`, `DKIM_SELECTOR` and `DKIM_PRIVATE_KEY_FILE`; `nil` sends unsigned.
     public var dkim: DKIMSettings?
-    /// `LISTEN`: where `serve` answers HTTP, `HOST:PORT` (default `127.0.0.1:8025`).
+    /// `LISTEN`: where `serve` serves HTTP, `HOST:PORT` (default `127.0.0.1:8025`).
     public var listen = "127.0.0.1:8025"
     /// `API_TOKEN`: the bearer token the HTTP API requires; `nil` requires none.
     public var apiToken: String?
@@ -283,10 +283,10 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         }
         // Only the scheme is shown, because the rest of a URL may contain a password.
         let mayHoldPassword = text.contains("@") || text.lowercased().contains("password")
-        let shown = text.range(of: "://").map { "the scheme \"\(text[..<$0.lowerBound])\"" }
+        let namedValue = text.range(of: "://").map { "the scheme \"\(text[..<$0.lowerBound])\"" }
             ?? (mayHoldPassword ? "the value" : "\"\(text)\"")
         throw ConfigurationError(
-            variable: "DATABASE_URL", message: "\(shown) is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE.")
+            variable: "DATABASE_URL", message: "\(namedValue) is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE.")
     }
 
     /// The URL with any password replaced by `***`, fit for logs.

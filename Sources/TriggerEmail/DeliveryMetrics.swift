@@ -3,7 +3,7 @@ import Foundation
 /// Counters and histograms of deliveries in this process, for `/metrics`.
 public final class DeliveryMetrics: @unchecked Sendable {
     /// A histogram with fixed upper bounds, in seconds, counted as Prometheus counts them:
-    /// each bucket holds the observations at or below its bound.
+    /// each bucket counts the observations at or below its bound.
     public struct Histogram: Sendable {
         public let bounds: [Double]
         public private(set) var bucketCounts: [UInt64]

@@ -6,8 +6,8 @@ import Logging
 import SMTP
 import TriggerEmail
 
-/// `serve` and `worker`: run the delivery processor until SIGINT or SIGTERM; `serve` also
-/// answers HTTP on `LISTEN`.
+/// `serve` and `worker`: run the delivery processor until SIGINT or SIGTERM. `serve` also
+/// serves the HTTP API and the dashboard on `LISTEN`.
 enum ServeCommand {
     static func command(name: String, summary: String) -> TriggerEmailCommand.Command {
         TriggerEmailCommand.Command(
@@ -74,7 +74,7 @@ enum ServeCommand {
         return 0
     }
 
-    /// The SMTP client, or `nil` when messages go to the outbox folder.
+    /// Returns the SMTP client, or `nil` when messages go to the outbox folder.
     private static func makeClient(_ configuration: Configuration, logger: Logger) throws -> SMTPClient? {
         guard let smtp = configuration.smtp else { return nil }
         return try SMTPClient(

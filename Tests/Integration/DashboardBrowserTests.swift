@@ -278,15 +278,8 @@ struct DashboardServe {
     let url: String
 
     static func start(environment: [String: String] = [:]) async throws -> DashboardServe {
-        let port = try TestEnvironment.unusedLoopbackPort()
         let program = try ProgramRunner(environment: ["DEFAULT_FROM": DashboardBrowserTests.from].merging(environment) { _, new in new })
-        let child = try program.start(["serve"], environment: ["LISTEN": "127.0.0.1:\(port)"])
-        do {
-            try await child.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("HTTP API listening") }
-        } catch {
-            child.kill()
-            throw error
-        }
+        let (child, port) = try await program.startServe()
         return DashboardServe(program: program, child: child, url: "http://127.0.0.1:\(port)/")
     }
 

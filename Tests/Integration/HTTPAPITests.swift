@@ -666,15 +666,8 @@ struct APIServer {
     var log: String { child.standardError }
 
     static func start(_ environment: [String: String] = [:]) async throws -> APIServer {
-        let port = try TestEnvironment.unusedLoopbackPort()
         let program = try ProgramRunner(environment: ["DEFAULT_FROM": HTTPAPITests.from].merging(environment) { _, new in new })
-        let child = try program.start(["serve"], environment: ["LISTEN": "127.0.0.1:\(port)"])
-        do {
-            try await child.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("HTTP API listening") }
-        } catch {
-            child.kill()
-            throw error
-        }
+        let (child, port) = try await program.startServe()
         return APIServer(child: child, port: port)
     }
 

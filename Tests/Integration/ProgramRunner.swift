@@ -9,7 +9,7 @@ struct ProgramRunner {
 
     init(environment: [String: String] = [:]) throws {
         directory = try TestEnvironment.makeTemporaryDirectory()
-        // `serve` answers HTTP too; port 0 takes a free port, so tests can run it side by side.
+        // `serve` serves HTTP too, and port 0 takes a free port, so tests can run it side by side.
         self.environment = ["DATABASE_URL": "sqlite:\(directory.appendingPathComponent("mail.db").path)", "LISTEN": "127.0.0.1:0"]
             .merging(environment) { _, new in new }
     }
@@ -38,6 +38,19 @@ struct ProgramRunner {
         try ChildProcess(
             executable: TestEnvironment.programPath, arguments: arguments,
             environment: environment.merging(extra) { _, new in new }, directory: directory)
+    }
+
+    /// Starts `serve` on a free loopback port and waits until its HTTP API listens.
+    func startServe(environment extra: [String: String] = [:]) async throws -> (child: ChildProcess, port: Int) {
+        let port = try TestEnvironment.unusedLoopbackPort()
+        let child = try start(["serve"], environment: extra.merging(["LISTEN": "127.0.0.1:\(port)"]) { _, new in new })
+        do {
+            try await child.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("HTTP API listening") }
+        } catch {
+            child.kill()
+            throw error
+        }
+        return (child, port)
     }
 
     /// Reads a document's fields with the program's `get`.
