@@ -59,6 +59,18 @@ enum PostgresSchema {
 
         CREATE TRIGGER documents_changed AFTER INSERT OR UPDATE OR DELETE ON trigger_email.documents
             FOR EACH STATEMENT EXECUTE FUNCTION trigger_email.notify_change();
+        """,
+        // Two defaults that each read the clock can fall on either side of a millisecond, and a
+        // new document's update time must equal its create time. The statement's start time is
+        // one reading for both.
         """
+        CREATE FUNCTION trigger_email.statement_time_ms() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+            SELECT date_trunc('milliseconds', statement_timestamp())
+        $$;
+
+        ALTER TABLE trigger_email.documents
+            ALTER COLUMN create_time SET DEFAULT trigger_email.statement_time_ms(),
+            ALTER COLUMN update_time SET DEFAULT trigger_email.statement_time_ms();
+        """,
     ]
 }

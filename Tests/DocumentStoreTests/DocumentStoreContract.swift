@@ -1,4 +1,5 @@
 import DocumentStore
+import TestSupport
 import Testing
 
 /// A new, empty database for one contract check.
@@ -552,7 +553,7 @@ struct DocumentStoreContract: Sendable {
             let seen = store.changeCount
             _ = try await store.add(["n": 1], to: Self.collection, id: nil)
 
-            let timeout = Duration.seconds(30)
+            let timeout = TestEnvironment.patience
             let elapsed = await ContinuousClock().measure {
                 await store.waitForChange(after: seen, timeout: timeout)
             }
@@ -574,7 +575,7 @@ struct DocumentStoreContract: Sendable {
         try await withStores(2) { stores in
             let (writer, waiter) = (stores[0], stores[1])
             let seen = waiter.changeCount
-            let timeout = Duration.seconds(30)
+            let timeout = TestEnvironment.patience
 
             async let elapsed = ContinuousClock().measure {
                 await waiter.waitForChange(after: seen, timeout: timeout)

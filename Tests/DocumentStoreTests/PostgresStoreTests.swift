@@ -1,6 +1,6 @@
 import DocumentStore
 import Foundation
-import PostgresStore
+@testable import PostgresStore
 import TestSupport
 import Testing
 
@@ -17,7 +17,7 @@ struct PostgresStoreTests {
                 INSERT INTO trigger_email.documents (collection, data)
                 VALUES ('mail', '{"to": "ana@example.org", "message": {"subject": "Hi", "text": "Hello"}}');
                 """)
-            await store.waitForChange(after: seen, timeout: .seconds(30))
+            await store.waitForChange(after: seen, timeout: TestEnvironment.patience)
 
             let page = try await store.list("mail", ListQuery())
             let document = try #require(page.documents.first)
@@ -83,6 +83,29 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("schema 1 database is migrated")
+    func migrationFromFirstSchema() async throws {
+        try await withDatabase { server, url in
+            _ = try await server.psql(url, """
+                CREATE SCHEMA trigger_email;
+                \(PostgresSchema.migrations[0])
+                CREATE TABLE trigger_email.schema_version (version integer NOT NULL);
+                INSERT INTO trigger_email.schema_version VALUES (1);
+                INSERT INTO trigger_email.documents (collection, id, data) VALUES ('mail', 'old', '{"to": "a@example.org"}');
+                """)
+
+            let store = try await PostgresStore.open(url: url)
+            let old = try await store.get("old", from: "mail")
+            let added = try await store.add(["to": "b@example.org"], to: "mail", id: nil)
+            let version = try await server.psql(url, "SELECT version FROM trigger_email.schema_version;")
+
+            #expect(old?.data == ["to": "a@example.org"])
+            #expect(added.createTime == added.updateTime)
+            #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == String(PostgresSchema.version))
+            await store.close()
+        }
+    }
+
     @Test("stores opened together migrate once")
     func concurrentMigration() async throws {
         try await withDatabase { server, url in
@@ -95,7 +118,7 @@ struct PostgresStoreTests {
             let versions = try await server.psql(url, "SELECT version FROM trigger_email.schema_version;")
 
             #expect(stores.count == 4)
-            #expect(versions.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            #expect(versions.trimmingCharacters(in: .whitespacesAndNewlines) == String(PostgresSchema.version))
             for store in stores { await store.close() }
         }
     }
@@ -116,12 +139,12 @@ struct PostgresStoreTests {
 
             // The listener reconnects with backoff and wakes its waiters when it does. After
             // that, a write by another instance must wake them again.
-            try await waitUntil(timeout: .seconds(30)) {
+            try await waitUntil(timeout: TestEnvironment.patience) {
                 try await server.psql(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%';")
                     .trimmingCharacters(in: .whitespacesAndNewlines) == "2"
             }
             let seen = store.changeCount
-            async let waited: Void = store.waitForChange(after: seen, timeout: .seconds(30))
+            async let waited: Void = store.waitForChange(after: seen, timeout: TestEnvironment.patience)
             _ = try await writer.add(["n": 3], to: "mail", id: "after")
             await waited
 

@@ -80,7 +80,7 @@ struct DKIMDeliveryTests {
             "DKIM_DOMAIN": "example.com", "DKIM_SELECTOR": "mail2026", "DKIM_PRIVATE_KEY_FILE": privateKey,
         ])
         let serve = try program.start(["serve"])
-        try await serve.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("processor started") }
+        try await serve.waitForErrorOutput(timeout: TestEnvironment.patience) { $0.contains("processor started") }
         #expect(serve.standardError.contains("signing with DKIM dkim.domain=example.com dkim.selector=mail2026"))
 
         let sent = try await program.run(["send", "--to", "a@example.org", "--subject", "Подписано", "--text", "Тело", "--wait"])

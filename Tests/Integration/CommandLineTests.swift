@@ -127,7 +127,7 @@ struct CommandLineTests {
         let server = try await SMTPTestServer.start()
         let program = try ProgramRunner(environment: ["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(server.port)", "DEFAULT_FROM": "Shop <shop@example.com>"])
         let serve = try program.start(["serve"])
-        try await serve.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("processor started") }
+        try await serve.waitForErrorOutput(timeout: TestEnvironment.patience) { $0.contains("processor started") }
 
         let sent = try await program.run(["send", "--to", "a@example.org", "--subject", "Привет", "--text", "Текст", "--wait", "--timeout", "30"])
         #expect(sent.status == 0)
@@ -158,7 +158,8 @@ struct CommandLineTests {
 
     @Test("Killed worker's attempt ends by lease expiry")
     func killedWorkerLeaseExpires() async throws {
-        let slowServer = try await SMTPTestServer.start(.init(dataDelay: 60))
+        // The server never replies to the message data, so the attempt lasts until the kill.
+        let slowServer = try await SMTPTestServer.start(.init(holdsData: true))
         let program = try ProgramRunner(environment: ["LEASE_SECONDS": "2", "DEFAULT_FROM": "shop@example.com"])
         let doomed = try program.start(["worker"], environment: ["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(slowServer.port)"])
 
@@ -169,7 +170,7 @@ struct CommandLineTests {
         } catch {
             throw TestEnvironmentError("\(error); the worker's log:\n\(doomed.standardError)")
         }
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        let deadline = ContinuousClock.now.advanced(by: TestEnvironment.patience)
         while !slowServer.log.contains("DATA received"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -184,7 +185,7 @@ struct CommandLineTests {
 
         let healthyServer = try await SMTPTestServer.start()
         let survivor = try program.start(["worker"], environment: ["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(healthyServer.port)"])
-        let expired = try await program.waitForState(id, ["ERROR"], timeout: .seconds(20))
+        let expired = try await program.waitForState(id, ["ERROR"])
         #expect(expired[path: "data.delivery.error"] == "Message processing lease expired.")
         #expect(expired[path: "data.delivery.attempts"] == 1)
         #expect(expired[path: "data.delivery.leaseExpireTime"] == .null)

@@ -51,7 +51,7 @@ final class DeliveryHarness: @unchecked Sendable {
     }
 
     /// Waits until the document's `delivery.state` is one of `states` and returns its fields.
-    func waitForState(_ id: String, _ states: Set<String> = ["SUCCESS", "ERROR"], timeout: Duration = .seconds(30)) async throws -> JSONObject {
+    func waitForState(_ id: String, _ states: Set<String> = ["SUCCESS", "ERROR"], timeout: Duration = TestEnvironment.patience) async throws -> JSONObject {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let seen = store.changeCount

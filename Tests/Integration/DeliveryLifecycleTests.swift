@@ -36,7 +36,7 @@ struct DeliveryLifecycleTests {
         let succeeded = try await harness.add(Self.validMessage)
         #expect(try await harness.waitForState(succeeded)["delivery"]?[path: "state"] == "SUCCESS")
         _ = try await harness.store.merge(["delivery": ["state": "RETRY"]], id: succeeded, in: "mail")
-        let resent = try #require(try await harness.waitForState(succeeded, ["SUCCESS"], timeout: .seconds(30))["delivery"])
+        let resent = try #require(try await harness.waitForState(succeeded, ["SUCCESS"])["delivery"])
         #expect(resent[path: "attempts"] == 2)
         #expect(try await server.waitForMessages(2).count == 2)
 
@@ -159,8 +159,8 @@ struct DeliveryLifecycleTests {
     func liveAttemptRenewsLease() async throws {
         // The attempt outlasts the lease by seconds; renewals every third of the lease keep it,
         // with room for a loaded test machine to renew late.
-        let server = try await SMTPTestServer.start(.init(dataDelay: 7))
-        let settings = MailProcessor.Settings(lease: .seconds(4), sweepInterval: .milliseconds(200))
+        let server = try await SMTPTestServer.start(.init(dataDelay: 12))
+        let settings = MailProcessor.Settings(lease: .seconds(8), sweepInterval: .milliseconds(200))
         let harness = try await DeliveryHarness.sending(to: server, settings: settings)
 
         let id = try await harness.add(Self.validMessage)

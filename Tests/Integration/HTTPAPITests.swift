@@ -129,8 +129,9 @@ struct HTTPAPITests {
 
     @Test("PROCESSING document keeps its state")
     func processingConflict() async throws {
-        // The SMTP server waits 3 s before it accepts the message, so the attempt stays PROCESSING.
-        let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(dataDelay: 3))
+        // The SMTP server holds its reply to the message data, so the attempt stays PROCESSING
+        // until the test releases it.
+        let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(holdsData: true))
         let server = try await APIServer.start(["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)"])
         let api = server.client
 
@@ -166,6 +167,7 @@ struct HTTPAPITests {
         #expect(note.status == 200)
         #expect(try note.json()[path: "data.delivery.state"] == "PROCESSING")
 
+        try smtp.releaseData()
         let done = try await api.waitForState(path, "SUCCESS")
         #expect(done[path: "data.note"] == "gift wrap")
         #expect(done[path: "data.message.subject"] == "Edited while sending")
@@ -268,10 +270,10 @@ struct HTTPAPITests {
 
     @Test("Document watch streams PENDING then SUCCESS")
     func watchDocument() async throws {
-        // The SMTP server replies after 2 s, and with SMTP_POOL_SIZE=1 serve claims at most four
-        // documents at a time. With four documents ahead of it, the watched one stays PENDING
-        // until the first of them is sent, about 2 s.
-        let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(dataDelay: 2))
+        // The SMTP server holds its reply to the message data until released, and with
+        // SMTP_POOL_SIZE=1 serve claims at most four documents at a time. With four documents
+        // ahead of it, the watched one stays PENDING until the release.
+        let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(holdsData: true))
         let server = try await APIServer.start(["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)", "SMTP_POOL_SIZE": "1"])
         let api = server.client
 
@@ -294,11 +296,12 @@ struct HTTPAPITests {
 
         var states: [String] = []
         while states.last != "SUCCESS" && states.count < 10 {
-            let event = try await stream.nextEvent(timeout: .seconds(30))
+            let event = try await stream.nextEvent(timeout: TestEnvironment.patience)
             #expect(event.name == "change")
             let snapshot = try JSONValue(parsing: event.data)
             #expect(snapshot[path: "id"] == .string(id))
             states.append(snapshot[path: "data.delivery.state"]?.stringValue ?? "none")
+            if states.count == 1 { try smtp.releaseData() }
         }
         #expect(states.first == "PENDING")
         #expect(states.last == "SUCCESS")
@@ -306,7 +309,7 @@ struct HTTPAPITests {
 
         // Deleting the document sends a last snapshot with `deleted: true`.
         #expect(try await api.send("DELETE", "/v1/mail/\(id)").status == 204)
-        let deleted = try JSONValue(parsing: try await stream.nextEvent(timeout: .seconds(10)).data)
+        let deleted = try JSONValue(parsing: try await stream.nextEvent(timeout: TestEnvironment.patience).data)
         #expect(deleted == ["id": .string(id), "deleted": true])
         // Watching a document that does not exist is a 404, not a stream.
         let missing = try await api.send("GET", "/v1/mail/\(id)?watch=true")
@@ -326,20 +329,20 @@ struct HTTPAPITests {
 
         let stream = try await api.openEventStream("/v1/notes?watch=true&order=desc")
         #expect(stream.status == 200)
-        #expect(try JSONValue(parsing: try await stream.nextEvent(timeout: .seconds(10)).data) == ["documents": []])
+        #expect(try JSONValue(parsing: try await stream.nextEvent(timeout: TestEnvironment.patience).data) == ["documents": []])
 
         let first = try #require(try await api.send("POST", "/v1/notes", json: ["text": "first"]).json()[path: "id"]?.stringValue)
-        let afterFirst = try JSONValue(parsing: try await stream.nextEvent(timeout: .seconds(10)).data)
+        let afterFirst = try JSONValue(parsing: try await stream.nextEvent(timeout: TestEnvironment.patience).data)
         #expect(afterFirst[path: "documents"]?.arrayValue?.compactMap { $0[path: "id"]?.stringValue } == [first])
 
         let second = try #require(try await api.send("POST", "/v1/notes", json: ["text": "second"]).json()[path: "id"]?.stringValue)
-        let afterSecond = try JSONValue(parsing: try await stream.nextEvent(timeout: .seconds(10)).data)
+        let afterSecond = try JSONValue(parsing: try await stream.nextEvent(timeout: TestEnvironment.patience).data)
         #expect(afterSecond[path: "documents"]?.arrayValue?.compactMap { $0[path: "id"]?.stringValue } == [second, first])
 
         // A change in another collection leaves the page as it was, so no event is sent.
         _ = try await api.send("POST", "/v1/other", json: ["text": "elsewhere"])
         #expect(try await api.send("DELETE", "/v1/notes/\(first)").status == 204)
-        let afterDelete = try await stream.nextEvent(timeout: .seconds(10))
+        let afterDelete = try await stream.nextEvent(timeout: TestEnvironment.patience)
         #expect(afterDelete.name == "change")
         #expect(try JSONValue(parsing: afterDelete.data)[path: "documents"]?.arrayValue?.count == 1)
         stream.close()
@@ -675,7 +678,7 @@ struct APIServer {
     func stop() async throws -> Int32 {
         child.terminate()
         do {
-            return try await child.waitForExit(timeout: .seconds(30))
+            return try await child.waitForExit(timeout: TestEnvironment.patience)
         } catch {
             child.kill()
             throw error
@@ -781,10 +784,11 @@ struct APIClient: Sendable {
     /// Polls a document until `delivery.state` is one of `states` and `delivery.attempts` is at
     /// least `attempts`, and returns it.
     @discardableResult
-    func waitForState(_ target: String, _ states: String..., attempts: Int = 1, timeout: Duration = .seconds(30)) async throws -> JSONValue {
+    func waitForState(_ target: String, _ states: String..., attempts: Int = 1, timeout: Duration = TestEnvironment.patience) async throws -> JSONValue {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var last = ""
-        while ContinuousClock.now < deadline {
+        // The last look comes after the deadline, so a task that woke late still sees the state.
+        while true {
             let response = try await send("GET", target)
             last = "\(response.status) \(response.text)"
             if response.status == 200 {
@@ -795,6 +799,7 @@ struct APIClient: Sendable {
                     return document
                 }
             }
+            guard ContinuousClock.now < deadline else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestEnvironmentError("\(target) did not reach \(states) with \(attempts) attempts within \(timeout); last response: \(last)")

@@ -75,7 +75,7 @@ struct PostgresCrashTests {
     ) async throws {
         // Each worker creates the schema or waits for the one that does, before it starts.
         for worker in workers {
-            try await worker.waitForErrorOutput(timeout: .seconds(60)) { $0.contains("processor started") }
+            try await worker.waitForErrorOutput(timeout: TestEnvironment.patience) { $0.contains("processor started") }
         }
         _ = try await postgres.psql(
             databaseURL,

@@ -29,7 +29,7 @@ struct ProgramRunner {
         let child = try start(arguments)
         child.write(input)
         child.closeInput()
-        let status = try await child.waitForExit(timeout: .seconds(60))
+        let status = try await child.waitForExit(timeout: TestEnvironment.patience)
         return Result(status: status, output: child.standardOutput, errors: child.standardError)
     }
 
@@ -45,7 +45,7 @@ struct ProgramRunner {
         let port = try TestEnvironment.unusedLoopbackPort()
         let child = try start(["serve"], environment: extra.merging(["LISTEN": "127.0.0.1:\(port)"]) { _, new in new })
         do {
-            try await child.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("HTTP API listening") }
+            try await child.waitForErrorOutput(timeout: TestEnvironment.patience) { $0.contains("HTTP API listening") }
         } catch {
             child.kill()
             throw error
@@ -61,7 +61,7 @@ struct ProgramRunner {
     }
 
     /// Polls `get` until `delivery.state` is one of `states`.
-    func waitForState(_ id: String, _ states: Set<String>, timeout: Duration = .seconds(30)) async throws -> JSONValue {
+    func waitForState(_ id: String, _ states: Set<String>, timeout: Duration = TestEnvironment.patience) async throws -> JSONValue {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let document = try await self.document(id)

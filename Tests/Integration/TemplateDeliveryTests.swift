@@ -31,7 +31,7 @@ struct TemplateDeliveryTests {
         #expect(listed.lines.sorted() == ["footer\tpartial\ttext,html", "welcome\ttemplate\tsubject,text,html,attachments"])
 
         let serve = try program.start(["serve"])
-        try await serve.waitForErrorOutput(timeout: .seconds(30)) { $0.contains("processor started") }
+        try await serve.waitForErrorOutput(timeout: TestEnvironment.patience) { $0.contains("processor started") }
 
         let mail = #"""
             {"toUids": ["ada"], "template": {"name": "welcome", "data":

@@ -240,7 +240,7 @@ private struct FaultDelivery {
         }
 
         // Releasing the client closes the connections in its pool, on a thread of its own.
-        let leaked = try await peer.descriptorsConnectedToPeer(after: .seconds(10))
+        let leaked = try await peer.descriptorsConnectedToPeer(after: TestEnvironment.patience)
         #expect(leaked == [], "SMTPClient left a socket open after \(fault)", sourceLocation: sourceLocation)
         let status = try await peer.waitForStatus { $0.openConnections == 0 }
         #expect(status.connections == 1, sourceLocation: sourceLocation)

@@ -4,29 +4,40 @@ import Foundation
 /// output is collected. Used for the test SMTP server and for `trigger-email` itself.
 public final class ChildProcess: @unchecked Sendable {
     public let process: SpawnedProcess
-    private let input = Pipe()
-    private let output = Pipe()
-    private let errorOutput = Pipe()
+    private let input: FileHandle
     private let collected = CollectedOutput()
 
     public init(executable: String, arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws {
-        process = try SpawnedProcess(
-            executable: executable, arguments: arguments, environment: environment, directory: directory?.path,
-            standardInput: input.fileHandleForReading.fileDescriptor,
-            standardOutput: output.fileHandleForWriting.fileDescriptor,
-            standardError: errorOutput.fileHandleForWriting.fileDescriptor)
+        let input = try PipeEnds()
+        let output = try PipeEnds()
+        let errorOutput = try PipeEnds()
+        do {
+            process = try SpawnedProcess(
+                executable: executable, arguments: arguments, environment: environment, directory: directory?.path,
+                standardInput: input.reading, standardOutput: output.writing, standardError: errorOutput.writing)
+        } catch {
+            for descriptor in [input.reading, input.writing, output.reading, output.writing, errorOutput.reading, errorOutput.writing] {
+                Glibc.close(descriptor)
+            }
+            throw error
+        }
         // The child has its own copies now; the parent's would keep the pipes from reaching
         // end of file.
-        try? input.fileHandleForReading.close()
-        try? output.fileHandleForWriting.close()
-        try? errorOutput.fileHandleForWriting.close()
-        startReader(output.fileHandleForReading.fileDescriptor, isOutput: true)
-        startReader(errorOutput.fileHandleForReading.fileDescriptor, isOutput: false)
+        Glibc.close(input.reading)
+        Glibc.close(output.writing)
+        Glibc.close(errorOutput.writing)
+        self.input = FileHandle(fileDescriptor: input.writing, closeOnDealloc: true)
+        startReader(output.reading, isOutput: true)
+        startReader(errorOutput.reading, isOutput: false)
     }
 
     /// Reads a pipe on a thread of its own until end of file, which comes once the child (and
     /// any process it started) has closed its end. Blocking reads see end of file reliably,
     /// where readability callbacks sometimes miss it.
+    ///
+    /// The thread owns the read end and closes it itself. Were it closed elsewhere, say when
+    /// this object goes away between two reads, a new pipe of another test could get the same
+    /// number, and this thread would take that test's output.
     private func startReader(_ descriptor: Int32, isOutput: Bool) {
         // The thread keeps the buffer, not this object, so a test that forgets a child still
         // frees it, and the deinit's SIGKILL ends the read.
@@ -39,6 +50,7 @@ public final class ChildProcess: @unchecked Sendable {
                 guard count > 0 else { break }
                 collected.append(Data(buffer[0..<count]), isOutput: isOutput)
             }
+            Glibc.close(descriptor)
             collected.end(isOutput: isOutput)
         }
         thread.start()
@@ -53,13 +65,13 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public func write(_ text: String) {
-        input.fileHandleForWriting.write(Data(text.utf8))
+        input.write(Data(text.utf8))
     }
 
     /// Writes `data` to standard input and closes it, from another thread, so that a large input
     /// cannot block the caller while the child waits for its output to be read.
     public func writeAndCloseInput(_ data: Data) {
-        let handle = input.fileHandleForWriting
+        let handle = input
         let thread = Thread {
             handle.write(data)
             try? handle.close()
@@ -68,7 +80,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public func closeInput() {
-        try? input.fileHandleForWriting.close()
+        try? input.close()
     }
 
     /// Waits until standard output contains a full line, and returns the first one.
@@ -102,7 +114,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits for the process to end, up to `timeout`, and returns its exit status.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+    public func waitForExit(timeout: Duration = TestEnvironment.patience) async throws -> Int32 {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
@@ -159,5 +171,21 @@ private final class CollectedOutput: @unchecked Sendable {
 
     var bothEnded: Bool {
         lock.withLock { outputEnded && errorsEnded }
+    }
+}
+
+/// The two ends of a new pipe. The child gets its copies through `posix_spawn`, which closes
+/// every other descriptor in the child, so no child inherits another's pipe.
+private struct PipeEnds {
+    let reading: Int32
+    let writing: Int32
+
+    init() throws {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            throw TestEnvironmentError("creating a pipe failed: \(String(cString: strerror(errno)))")
+        }
+        reading = ends[0]
+        writing = ends[1]
     }
 }

@@ -149,7 +149,7 @@ public final class FaultSMTPPeer: @unchecked Sendable {
         }
 
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])
-        let readyLine = try await child.firstOutputLine(timeout: .seconds(30))
+        let readyLine = try await child.firstOutputLine(timeout: TestEnvironment.patience)
         guard let ready = try? JSONValue(parsing: readyLine), let port = ready[path: "port"]?.numberValue else {
             throw TestEnvironmentError("the fault SMTP peer did not report its port; it printed \(readyLine), and its log: \(child.standardError)")
         }
@@ -181,7 +181,7 @@ public final class FaultSMTPPeer: @unchecked Sendable {
                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
             ])
         child.closeInput()
-        let status = try await child.waitForExit(timeout: .seconds(30))
+        let status = try await child.waitForExit(timeout: TestEnvironment.patience)
         guard status == 0 else {
             throw TestEnvironmentError("openssl failed to make the peer's certificate (status \(status)): \(child.standardError)")
         }

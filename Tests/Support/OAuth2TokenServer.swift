@@ -47,7 +47,7 @@ public final class OAuth2TokenServer: @unchecked Sendable {
         if let target = options.redirectTarget { arguments += ["--redirect-to", target] }
 
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])
-        let readyLine = try await child.firstOutputLine(timeout: .seconds(30))
+        let readyLine = try await child.firstOutputLine(timeout: TestEnvironment.patience)
         guard let ready = try? JSONValue(parsing: readyLine), let port = ready[path: "port"]?.numberValue else {
             throw TestEnvironmentError("the OAuth2 token server did not report its port; it printed \(readyLine)")
         }

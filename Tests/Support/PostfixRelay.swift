@@ -115,7 +115,7 @@ public final class PostfixRelay: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds for the log, or fails with the log in the message.
-    public func waitForLog(timeout: Duration = .seconds(20), _ condition: (String) -> Bool) async throws {
+    public func waitForLog(timeout: Duration = TestEnvironment.patience, _ condition: (String) -> Bool) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             if condition(log) { return }

@@ -16,9 +16,9 @@ public final class PostgresServer: Sendable {
 
     /// The maximum time for `initdb` and the server start together. Other tests run in parallel
     /// and may keep every core busy meanwhile.
-    static let startTimeout: Duration = .seconds(60)
+    static let startTimeout: Duration = TestEnvironment.patience
     /// The maximum time for one psql command.
-    static let psqlTimeout: Duration = .seconds(60)
+    static let psqlTimeout: Duration = TestEnvironment.patience
 
     /// The port on 127.0.0.1.
     public let port: Int

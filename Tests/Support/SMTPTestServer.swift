@@ -20,6 +20,10 @@ public final class SMTPTestServer: @unchecked Sendable {
         public var deferRecipients: [String] = []
         /// Seconds the server waits before replying to the message data.
         public var dataDelay: Double = 0
+        /// Whether the server holds its reply to the message data until `releaseData()`. An
+        /// attempt then stays PROCESSING for as long as a test needs, however loaded the
+        /// machine, where a delay would have to guess.
+        public var holdsData = false
         /// The port to listen on; 0 takes any free one.
         public var port: Int = 0
         /// Whether the server offers SMTPUTF8.
@@ -33,8 +37,8 @@ public final class SMTPTestServer: @unchecked Sendable {
 
         public init(
             tls: TLSMode = .none, users: [String] = [], requireAuthentication: Bool = false, authMechanisms: [String] = [],
-            rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, port: Int = 0,
-            offersSMTPUTF8: Bool = false, xoauth2Users: [String] = [], xoauth2Rejection: String = "challenge"
+            rejectRecipients: [String] = [], deferRecipients: [String] = [], dataDelay: Double = 0, holdsData: Bool = false,
+            port: Int = 0, offersSMTPUTF8: Bool = false, xoauth2Users: [String] = [], xoauth2Rejection: String = "challenge"
         ) {
             self.tls = tls
             self.users = users
@@ -43,6 +47,7 @@ public final class SMTPTestServer: @unchecked Sendable {
             self.rejectRecipients = rejectRecipients
             self.deferRecipients = deferRecipients
             self.dataDelay = dataDelay
+            self.holdsData = holdsData
             self.port = port
             self.offersSMTPUTF8 = offersSMTPUTF8
             self.xoauth2Users = xoauth2Users
@@ -55,6 +60,7 @@ public final class SMTPTestServer: @unchecked Sendable {
     public let caFile: String?
     public let spool: URL
     private let child: ChildProcess
+    private let releaseFile: URL
 
     public static func start(_ options: Options = Options()) async throws -> SMTPTestServer {
         let directory = try TestEnvironment.makeTemporaryDirectory()
@@ -73,20 +79,28 @@ public final class SMTPTestServer: @unchecked Sendable {
         for user in options.xoauth2Users { arguments += ["--xoauth2", user] }
         if !options.xoauth2Users.isEmpty { arguments += ["--xoauth2-rejection", options.xoauth2Rejection] }
         if options.dataDelay > 0 { arguments += ["--data-delay", String(options.dataDelay)] }
+        let releaseFile = directory.appendingPathComponent("release-data")
+        if options.holdsData { arguments += ["--hold-data-until", releaseFile.path] }
 
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])
-        let readyLine = try await child.firstOutputLine(timeout: .seconds(60))
+        let readyLine = try await child.firstOutputLine(timeout: TestEnvironment.patience)
         guard let ready = try? JSONValue(parsing: readyLine), let port = ready[path: "port"]?.numberValue else {
             throw TestEnvironmentError("the SMTP test server did not report its port; it printed \(readyLine)")
         }
-        return SMTPTestServer(child: child, port: Int(port), caFile: ready[path: "ca"]?.stringValue, spool: spool)
+        return SMTPTestServer(child: child, port: Int(port), caFile: ready[path: "ca"]?.stringValue, spool: spool, releaseFile: releaseFile)
     }
 
-    private init(child: ChildProcess, port: Int, caFile: String?, spool: URL) {
+    private init(child: ChildProcess, port: Int, caFile: String?, spool: URL, releaseFile: URL) {
         self.child = child
         self.port = port
         self.caFile = caFile
         self.spool = spool
+        self.releaseFile = releaseFile
+    }
+
+    /// Lets a server started with `holdsData` reply to message data, held and future.
+    public func releaseData() throws {
+        try Data().write(to: releaseFile)
     }
 
     deinit {
@@ -108,7 +122,7 @@ public final class SMTPTestServer: @unchecked Sendable {
     }
 
     /// Waits until at least `count` messages have arrived.
-    public func waitForMessages(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [JSONValue] {
+    public func waitForMessages(_ count: Int, timeout: Duration = TestEnvironment.patience) async throws -> [JSONValue] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let messages = try receivedMessages()

@@ -3,6 +3,12 @@ import Foundation
 
 /// Paths and tools the tests share: the repository, the Python in `.venv`, temporary folders.
 public enum TestEnvironment {
+    /// How long a test waits for something that should happen within a second or two. All
+    /// tests share two cores and a small pool of threads, and on a loaded machine a waiting
+    /// task has resumed a minute late, so waits are generous; they cost nothing when the
+    /// awaited thing comes.
+    public static let patience: Duration = .seconds(180)
+
     /// The repository's root folder, found from this file's own path.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -16,7 +16,7 @@ final class AttachmentHTTPServer: @unchecked Sendable {
         let arguments = [TestEnvironment.pythonScript("http_test_server.py"), "--root", root.path, "--port", "0"]
         let child = try ChildProcess(executable: try TestEnvironment.python(), arguments: arguments, environment: ["PYTHONDONTWRITEBYTECODE": "1"])
 
-        let readyLine = try await child.firstOutputLine(timeout: .seconds(30))
+        let readyLine = try await child.firstOutputLine(timeout: TestEnvironment.patience)
         guard let ready = try? JSONValue(parsing: readyLine), let port = ready[path: "port"]?.numberValue else {
             throw TestEnvironmentError("the HTTP test server did not report its port; it printed \(readyLine)")
         }

@@ -16,8 +16,9 @@ server stops at once when standard input is /dev/null.
 Each accepted message becomes SPOOL/NNNNNN.json, numbered from 000001 (or
 after the highest number already in SPOOL). The file is written under a
 temporary name and renamed, so a reader never sees a partial record. A record
-is written only after the DATA reply delay (see --data-delay) and just before
-the 250 reply, so a client that disconnects during the delay leaves no record.
+is written only after the DATA reply delay (see --data-delay and
+--hold-data-until) and just before the 250 reply, so a client that disconnects
+during the delay leaves no record.
 
 Record fields:
   mail_from, mail_options, rcpt_tos  envelope; rcpt_tos lists accepted recipients only
@@ -215,6 +216,11 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-delay", metavar="SECONDS", type=parse_delay, default=0.0,
         help="wait this many seconds before replying to the end of DATA (default: 0)",
+    )
+    parser.add_argument(
+        "--hold-data-until", metavar="FILE", type=Path,
+        help="reply to the end of DATA only once FILE exists, so a test decides how long "
+        "an attempt lasts instead of guessing a delay long enough for a loaded machine",
     )
     parser.add_argument(
         "--spool", metavar="DIR", type=Path, required=True,
@@ -508,6 +514,7 @@ class SpoolingHandler:
         self.rejected_recipients: list[str] = arguments.reject_recipient
         self.deferred_recipients: list[str] = arguments.defer_recipient
         self.data_delay: float = arguments.data_delay
+        self.release_file: Path | None = arguments.hold_data_until
         self.spool = spool
 
     async def handle_EHLO(
@@ -569,13 +576,17 @@ class SpoolingHandler:
         peer = format_peer(session.peer)
         raw = envelope.original_content or b""
 
-        if self.data_delay > 0:
-            log.info("%s DATA received, %d octets; replying in %g s", peer, len(raw), self.data_delay)
-            try:
+        try:
+            if self.data_delay > 0:
+                log.info("%s DATA received, %d octets; replying in %g s", peer, len(raw), self.data_delay)
                 await asyncio.sleep(self.data_delay)
-            except asyncio.CancelledError:
-                log.info("%s connection closed during the DATA reply delay; message not spooled", peer)
-                raise
+            if self.release_file is not None:
+                log.info("%s DATA received, %d octets; replying once %s exists", peer, len(raw), self.release_file)
+                while not self.release_file.exists():
+                    await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            log.info("%s connection closed during the DATA reply delay; message not spooled", peer)
+            raise
 
         record = build_record(server, session, envelope, raw)
         path = self.spool.write(record)
