@@ -16,16 +16,27 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         public var connectionTimeoutSeconds: Int
         /// Connections open at once; more are refused.
         public var maxConnections: Int
+        /// Seconds from a connection's start, or from its previous response, until the request's
+        /// header fields must be complete, however steadily they trickle in.
+        public var headerTimeoutSeconds: Int
+        /// Seconds from the header fields until the body must be complete.
+        public var bodyTimeoutSeconds: Int
 
-        public init(maxBodyBytes: Int = 33_554_432, connectionTimeoutSeconds: Int = 30, maxConnections: Int = 256) {
+        public init(
+            maxBodyBytes: Int = 33_554_432, connectionTimeoutSeconds: Int = 30, maxConnections: Int = 256,
+            headerTimeoutSeconds: Int = 10, bodyTimeoutSeconds: Int = 60
+        ) {
             self.maxBodyBytes = maxBodyBytes
             self.connectionTimeoutSeconds = connectionTimeoutSeconds
             self.maxConnections = maxConnections
+            self.headerTimeoutSeconds = headerTimeoutSeconds
+            self.bodyTimeoutSeconds = bodyTimeoutSeconds
         }
     }
 
     let handler: any HTTPHandler
     let limits: Limits
+    let deadlines: RequestDeadlines
     private var daemon: OpaquePointer?
     /// The port the server listens on, known once `start` returns.
     public private(set) var port: Int = 0
@@ -33,6 +44,7 @@ public final class MicroHTTPDServer: @unchecked Sendable {
     public init(handler: any HTTPHandler, limits: Limits = Limits()) {
         self.handler = handler
         self.limits = limits
+        deadlines = RequestDeadlines(headerTimeout: .seconds(limits.headerTimeoutSeconds), bodyTimeout: .seconds(limits.bodyTimeoutSeconds))
     }
 
     /// Binds `address` and starts serving. Throws when the address cannot be bound.
@@ -45,19 +57,21 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         daemon = address.withSocketAddress { socketAddress in
             cmhd_start_daemon(
-                flags, socketAddress, accessHandler, requestCompleted, percentDecode, context,
+                flags, socketAddress, accessHandler, requestCompleted, connectionChanged, percentDecode, context,
                 UInt32(limits.maxConnections), UInt32(limits.connectionTimeoutSeconds))
         }
         guard let daemon else {
             throw HTTPServerError("Cannot listen on \(address): the address is in use or not on this machine; set LISTEN to a free address and port.")
         }
         port = Int(cmhd_bound_port(daemon))
+        deadlines.start()
     }
 
     /// Stops accepting connections, ends the open ones and waits for their threads.
     public func stop() {
         if let daemon { MHD_stop_daemon(daemon) }
         daemon = nil
+        deadlines.stop()
     }
 
     deinit {
@@ -77,6 +91,31 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         }
         request.headers = Dictionary(request.headers.map { ($0.key.lowercased(), $0.value) }) { _, last in last }
         return request
+    }
+
+    /// Returns a 400 when the body's length is ambiguous: Content-Length fields that differ, or
+    /// Content-Length with Transfer-Encoding (RFC 9112, section 6.3). libmicrohttpd would pick
+    /// one reading, and a proxy in front that picked the other would pass a hidden second request.
+    func ambiguousFraming(of connection: OpaquePointer) -> APIError? {
+        var fields: [(name: String, value: String)] = []
+        withUnsafeMutablePointer(to: &fields) { fields in
+            _ = MHD_get_connection_values(connection, .HEADER_KIND, appendValue, UnsafeMutableRawPointer(fields))
+        }
+        let lengths = Set(fields.filter { $0.name.lowercased() == "content-length" }.map(\.value))
+        let hasTransferEncoding = fields.contains { $0.name.lowercased() == "transfer-encoding" }
+
+        // The bytes after such a request cannot be trusted to start the next one, so the
+        // connection closes after the response.
+        let closing = [(name: "Connection", value: "close")]
+        if lengths.count > 1 {
+            return APIError(
+                status: 400, message: "The request has Content-Length fields that differ (\(lengths.sorted().joined(separator: ", "))); send one.",
+                headers: closing)
+        }
+        if !lengths.isEmpty, hasTransferEncoding {
+            return APIError(status: 400, message: "The request has both Content-Length and Transfer-Encoding; send only one of them.", headers: closing)
+        }
+        return nil
     }
 
     /// Runs the handler on the cooperative pool and waits for it on this connection's thread.
@@ -140,11 +179,12 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     // The first call brings only the header fields. A body announced as too large is refused
     // at once, before the client sends it.
     guard let stored = requestContext.pointee else {
+        server.deadlines.headerReceived(connection)
         let state = RequestState()
         requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
         let head = server.request(
             for: connection, method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/", state: state)
-        if let refusal = server.handler.checkHeaders(head) {
+        if let refusal = server.ambiguousFraming(of: connection)?.response ?? server.handler.checkHeaders(head) {
             // The body, if any, is read and dropped.
             state.isRejected = true
             return server.queue(refusal, on: connection)
@@ -176,6 +216,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     }
 
     // The last call: the request is complete.
+    server.deadlines.requestReceived(connection)
     if state.isRejected { return .YES }
     let path = url.map { String(cString: $0) } ?? "/"
     let methodName = method.map { String(cString: $0) } ?? "GET"
@@ -188,16 +229,39 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     return server.queue(response, on: connection)
 }
 
-private let requestCompleted: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
+private let requestCompleted: MHD_RequestCompletedCallback = { context, connection, requestContext, _ in
+    if let context, let connection {
+        Unmanaged<MicroHTTPDServer>.fromOpaque(context).takeUnretainedValue().deadlines.responseSent(connection)
+    }
     guard let requestContext, let stored = requestContext.pointee else { return }
     Unmanaged<RequestState>.fromOpaque(stored).release()
     requestContext.pointee = nil
+}
+
+private let connectionChanged: MHD_NotifyConnectionCallback = { context, connection, _, change in
+    guard let context, let connection else { return }
+    let deadlines = Unmanaged<MicroHTTPDServer>.fromOpaque(context).takeUnretainedValue().deadlines
+    switch change {
+    case .CONNECTION_NOTIFY_STARTED:
+        deadlines.connectionOpened(connection, socket: cmhd_connection_socket(connection))
+    case .CONNECTION_NOTIFY_CLOSED:
+        deadlines.connectionClosed(connection)
+    default:
+        break
+    }
 }
 
 private let collectValue: MHD_KeyValueIterator = { context, _, key, value in
     guard let context, let key else { return .YES }
     let values = context.assumingMemoryBound(to: [String: String].self)
     values.pointee[String(cString: key)] = value.map { String(cString: $0) } ?? ""
+    return .YES
+}
+
+private let appendValue: MHD_KeyValueIterator = { context, _, key, value in
+    guard let context, let key else { return .YES }
+    let fields = context.assumingMemoryBound(to: [(name: String, value: String)].self)
+    fields.pointee.append((String(cString: key), value.map { String(cString: $0) } ?? ""))
     return .YES
 }
 

@@ -525,6 +525,57 @@ struct HTTPAPITests {
         #expect(try await server.stop() == 0)
     }
 
+    @Test("Trickled header fields are cut off")
+    func slowHeaderFieldsCutOff() async throws {
+        let server = try await APIServer.start()
+        let port = server.port
+
+        // One header line a second resets libmicrohttpd's idle timeout each time, so only the
+        // 10-second header deadline can end this request.
+        let started = ContinuousClock.now
+        let closedByServer = try await runOnOwnThread {
+            let connection = try LoopbackConnection(port: port)
+            defer { connection.close() }
+            try connection.write(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n".utf8))
+            var lineNumber = 0
+            while ContinuousClock.now - started < TestEnvironment.patience {
+                lineNumber += 1
+                try connection.write(Array("X-Line-\(lineNumber): slow\r\n".utf8))
+                do {
+                    if try connection.readSome().isEmpty { return true }
+                } catch is ReadTimedOut {
+                    continue
+                }
+            }
+            return false
+        }
+
+        #expect(closedByServer)
+        #expect(ContinuousClock.now - started >= .seconds(9))
+        // Other clients are served as before.
+        #expect(try await server.client.send("GET", "/healthz").status == 200)
+        #expect(try await server.stop() == 0)
+    }
+
+    @Test("Ambiguous body length gets 400")
+    func ambiguousBodyLength() async throws {
+        let server = try await APIServer.start()
+        let api = server.client
+        let body = #"{"to": "a@example.org"}"#
+
+        let twoLengths = try await api.send("POST", "/v1/notes", body: body, headers: [("Content-Length", "5")])
+        #expect(twoLengths.status == 400)
+        #expect(try twoLengths.errorMessage() == "The request has Content-Length fields that differ (23, 5); send one.")
+        #expect(twoLengths.header("Connection") == "close")
+
+        let lengthAndChunks = try await api.send("POST", "/v1/notes", body: body, headers: [("Transfer-Encoding", "chunked")])
+        #expect(lengthAndChunks.status == 400)
+        #expect(try lengthAndChunks.errorMessage() == "The request has both Content-Length and Transfer-Encoding; send only one of them.")
+
+        #expect(try await api.page("/v1/notes").ids.isEmpty)
+        #expect(try await server.stop() == 0)
+    }
+
     @Test("405 with Allow and 404 in JSON")
     func methodsAndPaths() async throws {
         let server = try await APIServer.start()
