@@ -21,6 +21,7 @@ public struct MetricsPage: Sendable {
     let mailCollection: String
     let metrics: DeliveryMetrics
     let smtpConnections: @Sendable () -> SMTPConnections?
+    private let counts: DocumentCounts
 
     /// `smtpConnections` returns `nil` when messages go to the outbox folder.
     public init(
@@ -31,16 +32,17 @@ public struct MetricsPage: Sendable {
         self.mailCollection = mailCollection
         self.metrics = metrics
         self.smtpConnections = smtpConnections
+        counts = DocumentCounts(store: store, mailCollection: mailCollection)
     }
 
-    /// Renders every metric. Document counts come from the store at the time of the request,
-    /// so they include documents that other processes handle.
+    /// Renders every metric. Document counts come from the store, at most a second old, so
+    /// they include documents that other processes handle.
     public func render() async -> String {
         var text = ""
         let snapshot = metrics.snapshot
 
         text += header("trigger_email_documents", "gauge", "Mail documents by delivery state; OTHER have no state or an unknown one.")
-        for (state, count) in await documentCounts() {
+        for (state, count) in await counts.current() {
             text += "trigger_email_documents{state=\"\(state)\"} \(count.map(String.init) ?? "NaN")\n"
         }
 
@@ -71,19 +73,6 @@ public struct MetricsPage: Sendable {
             "trigger_email_smtp_transaction_seconds", "Time of one SMTP transaction, until the reply to the message data.",
             snapshot.smtpTransaction)
         return text
-    }
-
-    /// Counts by state, `nil` where the store failed. OTHER is what the known states leave of
-    /// the total.
-    private func documentCounts() async -> [(String, Int?)] {
-        var counts: [(String, Int?)] = []
-        for state in DeliveryState.allCases {
-            counts.append((state.rawValue, try? await store.count(mailCollection, state: state.rawValue)))
-        }
-        let total = try? await store.count(mailCollection, state: nil)
-        let known = counts.compactMap(\.1)
-        let other = total.flatMap { known.count == counts.count ? $0 - known.reduce(0, +) : nil }
-        return counts + [("OTHER", other)]
     }
 
     private func header(_ name: String, _ type: String, _ help: String) -> String {
