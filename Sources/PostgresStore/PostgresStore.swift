@@ -302,19 +302,12 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
         return claimed
     }
 
-    /// Ends documents that PostgreSQL accepted but this service cannot read (a number beyond a
-    /// double's range, nesting deeper than 512 levels) as `ERROR`, so that one of them does not
-    /// stop every claim. Only `delivery` is written; the rest stays as it was inserted.
+    /// Ends documents that PostgreSQL accepted but this service cannot read as `ERROR` (see
+    /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted.
     private static func endUnreadable(_ unreadable: [(id: String, error: String)], in collection: String, on connection: PostgresConnection) throws {
         guard !unreadable.isEmpty else { return }
-        let now = Timestamp.now().description
-        let deliveries = unreadable.map { document -> String in
-            let delivery: JSONValue = [
-                "state": "ERROR", "attempts": 0, "startTime": .string(now), "endTime": .string(now),
-                "error": .string("The document cannot be read: \(document.error). Correct it with SQL and set delivery.state to RETRY."),
-            ]
-            return delivery.serialized()
-        }
+        let now = Timestamp.now()
+        let deliveries = unreadable.map { UnreadableDocument.delivery(reason: $0.error, at: now).serialized() }
         _ = try connection.query(
             """
             UPDATE trigger_email.documents AS existing SET data = jsonb_set(existing.data, '{delivery}', new.value),

@@ -300,7 +300,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         from collection: String, readyStates: [String], limit: Int,
         _ change: @escaping @Sendable (Document) -> JSONObject?
     ) async throws -> [Document] {
-        let claimed = try await onThread { connection in
+        let (claimed, endedUnreadable) = try await onThread { connection in
             try connection.inWriteTransaction {
                 // SQLite uses a partial index only when the query repeats its condition as
                 // literals, so the usual states are written into the SQL text.
@@ -315,15 +315,18 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                     """
                 let stateParameters: [SQLiteValue] = usesReadyIndex ? [] : readyStates.map { .text($0) }
                 let parameters: [SQLiteValue] = [.text(collection)] + stateParameters + [.integer(Int64(limit))]
-                let candidates = try Self.readRows(sql, parameters, collection: collection, on: connection)
+                var unreadable: [UnreadableRow] = []
+                let candidates = try Self.readRows(sql, parameters, collection: collection, on: connection, unreadable: &unreadable)
+                try Self.endUnreadable(unreadable, in: collection, on: connection)
 
-                return try candidates.compactMap { row -> Document? in
+                let claimed = try candidates.compactMap { row -> Document? in
                     guard let newData = change(row.document) else { return nil }
                     return try Self.write(newData, over: row.document, on: connection)
                 }
+                return (claimed, !unreadable.isEmpty)
             }
         }
-        if !claimed.isEmpty { notifier.notify() }
+        if !claimed.isEmpty || endedUnreadable { notifier.notify() }
         return claimed
     }
 
@@ -376,7 +379,19 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return updated
     }
 
-    private static func readRows(_ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection) throws -> [Row] {
+    /// A row whose JSON SQLite accepted but this service cannot read.
+    private struct UnreadableRow {
+        var id: String
+        var updateTime: Timestamp
+        var reason: String
+    }
+
+    /// Reads `sequence, id, data, create_time, update_time` rows. A row whose data cannot be
+    /// read throws, or with `unreadable` is left out and reported there.
+    private static func readRows(
+        _ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection,
+        unreadable: UnsafeMutablePointer<[UnreadableRow]>? = nil
+    ) throws -> [Row] {
         let statement = try connection.prepare(sql)
         try statement.bind(parameters)
         defer { statement.reset() }
@@ -384,20 +399,36 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var rows: [Row] = []
         while try statement.step() {
             let id = statement.text(at: 1)
+            let updateTime = Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0)
             let data: JSONObject
             do {
                 data = try JSONValue(parsing: statement.bytes(at: 2)).objectValue ?? [:]
             } catch {
-                throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                guard let unreadable else {
+                    throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                }
+                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: "\(error)"))
+                continue
             }
             let document = Document(
                 id: id, collection: collection,
                 createTime: Timestamp(rfc3339: statement.text(at: 3)) ?? Timestamp(millisecondsSince1970: 0),
-                updateTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
-                data: data)
+                updateTime: updateTime, data: data)
             rows.append(Row(sequence: statement.int64(at: 0), document: document))
         }
         return rows
+    }
+
+    /// Ends documents that SQLite accepted but this service cannot read as `ERROR` (see
+    /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted.
+    private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
+        for row in unreadable {
+            let now = max(Timestamp.now(), row.updateTime.adding(milliseconds: 1))
+            let delivery = UnreadableDocument.delivery(reason: row.reason, at: now)
+            let statement = try connection.prepare(
+                "UPDATE documents SET data = json_set(data, '$.delivery', json(?)), update_time = ? WHERE collection = ? AND id = ?")
+            try statement.run([.text(delivery.serialized()), .text(now.description), .text(collection), .text(row.id)])
+        }
     }
 
     // MARK: - Thread

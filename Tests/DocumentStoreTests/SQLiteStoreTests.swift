@@ -1,3 +1,4 @@
+import CSQLite
 import DocumentStore
 import Foundation
 import SQLiteStore
@@ -16,6 +17,41 @@ struct SQLiteStoreTests {
             _ = try await store.add(["n": 1], to: DocumentStoreContract.collection, id: nil)
 
             #expect(FileManager.default.fileExists(atPath: sqlite.path + "-wal"))
+        }
+    }
+
+    @Test("unreadable row ends in ERROR")
+    func unreadableRow() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            // SQLite accepts 1e400 as JSON, but the number is beyond a double's range, so the
+            // store's reader rejects the row.
+            try withRawDatabase(sqlite.path) { database in
+                try execute(
+                    """
+                    INSERT INTO documents (collection, id, data, create_time, update_time) VALUES
+                    ('\(collection)', 'huge-number', '{"to": "a@example.org", "n": 1e400}', '2026-12-05T00:00:00.000Z', '2026-12-05T00:00:00.000Z')
+                    """, on: database)
+            }
+            _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
+
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            var state = ""
+            var error = ""
+            var recipient = ""
+            try withRawDatabase(sqlite.path) { database in
+                let row = "FROM documents WHERE id = 'huge-number'"
+                state = try firstColumn("SELECT json_extract(data, '$.delivery.state') \(row)", on: database)
+                error = try firstColumn("SELECT json_extract(data, '$.delivery.error') \(row)", on: database)
+                recipient = try firstColumn("SELECT json_extract(data, '$.to') \(row)", on: database)
+            }
+
+            #expect(claimed.map(\.id) == ["fine"])
+            #expect(state == "ERROR")
+            #expect(error.hasPrefix("The document cannot be read: "))
+            #expect(error.contains("Correct it with SQL and set delivery.state to RETRY."))
+            #expect(recipient == "a@example.org")
         }
     }
 
