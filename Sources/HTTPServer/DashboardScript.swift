@@ -435,8 +435,12 @@ enum DashboardScript {
             hasSnapshot: false,
           };
 
+          // Only the table's fields, because a document's attachments can be megabytes and a watched
+          // page is sent again on every change.
+          const listFields = 'to,cc,bcc,message.subject,template.name,delivery.state,delivery.attempts';
+
           function listPath(filter, limit, pageToken, watch) {
-            const parameters = new URLSearchParams({ order: 'desc', limit: String(limit) });
+            const parameters = new URLSearchParams({ order: 'desc', limit: String(limit), fields: listFields });
             if (filter.state) parameters.set('state', filter.state);
             if (filter.q) parameters.set('q', filter.q);
             if (pageToken) parameters.set('pageToken', pageToken);

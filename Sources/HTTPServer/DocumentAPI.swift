@@ -54,14 +54,15 @@ struct DocumentAPI: Sendable {
             let query = try Self.listQuery(request.query)
             let search = request.query["q"].flatMap { $0.isEmpty ? nil : DocumentSearch(text: $0, query: query) }
             try search?.validate()
+            let mask = try FieldMask(parsing: request.query["fields"])
             let list: @Sendable () async throws -> DocumentPage = { [store] in
                 if let search { return try await search.run(collection, on: store) }
                 return try await store.list(collection, query)
             }
             if try Self.isWatch(request.query) {
-                return watches.stream { Self.json(try await list()) }
+                return watches.stream { Self.json(try await list(), mask: mask) }
             }
-            return .json(Self.json(try await list()))
+            return .json(Self.json(try await list(), mask: mask))
         default:
             throw APIError.methodNotAllowed(request.method, request.path, allowed: ["GET", "POST"])
         }
@@ -204,8 +205,14 @@ struct DocumentAPI: Sendable {
         ]
     }
 
-    static func json(_ page: DocumentPage) -> JSONValue {
-        var object: JSONObject = ["documents": .array(page.documents.map(json))]
+    static func json(_ page: DocumentPage, mask: FieldMask? = nil) -> JSONValue {
+        let documents = page.documents.map { document in
+            guard let mask else { return json(document) }
+            var masked = document
+            masked.data = mask.apply(to: document.data)
+            return json(masked)
+        }
+        var object: JSONObject = ["documents": .array(documents)]
         if let token = page.nextPageToken { object["nextPageToken"] = .string(token) }
         return .object(object)
     }

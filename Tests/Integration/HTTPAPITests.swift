@@ -352,6 +352,44 @@ struct HTTPAPITests {
         #expect(try await server.stop() == 0)
     }
 
+    @Test("Listing keeps only the fields asked for")
+    func listingFields() async throws {
+        let server = try await APIServer.start()
+        let api = server.client
+        let note: JSONValue = [
+            "to": "a@example.org", "message": ["subject": "Report", "text": "Attached.", "attachments": [["filename": "big.txt", "content": "AAAA"]]],
+            "delivery": ["state": "SUCCESS", "attempts": 1],
+        ]
+        let id = try #require(try await api.send("POST", "/v1/notes", json: note).json()[path: "id"]?.stringValue)
+
+        let masked = try await api.send("GET", "/v1/notes?fields=to,message.subject,delivery.state,missing,message.subject.deeper")
+        #expect(masked.status == 200)
+        let document = try #require(try masked.json()[path: "documents"]?.arrayValue?.first)
+        #expect(document[path: "id"] == .string(id))
+        #expect(document[path: "createTime"] != nil)
+        #expect(document[path: "data"] == ["to": "a@example.org", "message": ["subject": "Report"], "delivery": ["state": "SUCCESS"]])
+
+        // A whole object and a path inside it give the whole object.
+        let nested = try await api.send("GET", "/v1/notes?fields=delivery.state,delivery")
+        #expect(try nested.json()[path: "documents"]?.arrayValue?.first?[path: "data"] == ["delivery": ["state": "SUCCESS", "attempts": 1]])
+
+        let stream = try await api.openEventStream("/v1/notes?watch=true&fields=to")
+        let first = try JSONValue(parsing: try await stream.nextEvent(timeout: TestEnvironment.patience).data)
+        #expect(first[path: "documents"]?.arrayValue?.first?[path: "data"] == ["to": "a@example.org"])
+        stream.close()
+
+        for bad in ["", "to,,cc", "message..subject", ".to", "to."] {
+            let response = try await api.send("GET", "/v1/notes?fields=\(bad)")
+            #expect(response.status == 400, "fields=\(bad)")
+            #expect(try response.errorMessage().hasPrefix("Invalid fields \"\(bad)\": use field paths separated by commas"))
+        }
+        let tooMany = try await api.send("GET", "/v1/notes?fields=" + (1...101).map { "f\($0)" }.joined(separator: ","))
+        #expect(tooMany.status == 400)
+        #expect(try tooMany.errorMessage() == "Invalid fields: 101 field paths, more than the 100 allowed.")
+
+        #expect(try await server.stop() == 0)
+    }
+
     // MARK: - Custom methods
 
     @Test(":retry sends a document again")
