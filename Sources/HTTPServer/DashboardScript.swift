@@ -19,6 +19,9 @@ enum DashboardScript {
           // Counts come from /metrics, which has no event stream. They are read again after every
           // change event and at this interval, which catches changes outside the visible list.
           const COUNTS_INTERVAL_MS = 10000;
+          // /metrics counts documents at most once a second, so the counts read right after a
+          // change may miss it. They are read once more after this pause.
+          const COUNTS_SETTLE_MS = 1500;
           const FIRST_RECONNECT_MS = 1000;
           const MAX_RECONNECT_MS = 30000;
           // The preview frame's own policy, added to the page's, so that nothing in the preview
@@ -269,6 +272,14 @@ enum DashboardScript {
             }
           }
 
+          let settleTimer = null;
+
+          function refreshCountsAfterChange() {
+            refreshCounts();
+            clearTimeout(settleTimer);
+            settleTimer = setTimeout(refreshCounts, COUNTS_SETTLE_MS);
+          }
+
           function parseCounts(metrics) {
             const values = {};
             for (const match of metrics.matchAll(/^trigger_email_documents\{state="([A-Z]+)"\} (\S+)$/gm)) {
@@ -297,7 +308,7 @@ enum DashboardScript {
               const response = await request(collectionPath + ':retryErrors', { method: 'POST' });
               const result = await response.json();
               notify(text('retriedErrors', { count: result.retried }));
-              refreshCounts();
+              refreshCountsAfterChange();
             } catch (error) {
               if (!(error instanceof TokenRequired)) notify(text('retryFailed', { message: error.message }), true);
             }
@@ -308,7 +319,7 @@ enum DashboardScript {
             try {
               await request(collectionPath + '/' + encodeURIComponent(id) + ':retry', { method: 'POST' });
               notify(text('retryRequested', { id }));
-              refreshCounts();
+              refreshCountsAfterChange();
             } catch (error) {
               if (!(error instanceof TokenRequired)) notify(text('retryFailed', { message: error.message }), true);
             }
@@ -477,7 +488,7 @@ enum DashboardScript {
               list.hasSnapshot = true;
               if (list.extra.length === 0) list.nextPageToken = page.nextPageToken ?? null;
               renderList();
-              refreshCounts();
+              refreshCountsAfterChange();
             }, (error) => {
               setText(byId('list-status'), text('requestFailed', { message: error.message }));
             });
@@ -657,7 +668,7 @@ enum DashboardScript {
             byId('document-body').hidden = true;
             detail.watch = new Watch(collectionPath + '/' + encodeURIComponent(id) + '?watch=true', (value) => {
               renderDocument(value);
-              refreshCounts();
+              refreshCountsAfterChange();
             }, (error) => {
               // A document that does not exist gets 404 before its stream starts, so the watch
               // stops instead of trying again.

@@ -93,29 +93,50 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         return request
     }
 
-    /// Returns a 400 when the body's length is ambiguous: Content-Length fields that differ, or
-    /// Content-Length with Transfer-Encoding (RFC 9112, section 6.3). libmicrohttpd would pick
-    /// one reading, and a proxy in front that picked the other would pass a hidden second request.
+    /// Returns a 400 when the body's length is ambiguous (RFC 9112, sections 5.1 and 6.3):
+    /// whitespace between a field name and its colon, a Content-Length that is not one decimal
+    /// number, Content-Length fields that differ, Content-Length with Transfer-Encoding, or a
+    /// transfer coding other than chunked. libmicrohttpd would pick one reading, and a proxy in
+    /// front that picked another would pass a hidden second request.
+    ///
+    /// NOTE: libmicrohttpd 0.9.75 turns an obsolete line folding (a header line that starts
+    /// with a space) into a field with another name, such as `Content-Length0` for a folded
+    /// Content-Length. Such a request arrives here without a length, and this check cannot tell
+    /// it from a request without a body. A proxy that follows RFC 9112 rejects or unfolds it.
     func ambiguousFraming(of connection: OpaquePointer) -> APIError? {
         var fields: [(name: String, value: String)] = []
         withUnsafeMutablePointer(to: &fields) { fields in
             _ = MHD_get_connection_values(connection, .HEADER_KIND, appendValue, UnsafeMutableRawPointer(fields))
         }
-        let lengths = Set(fields.filter { $0.name.lowercased() == "content-length" }.map(\.value))
-        let hasTransferEncoding = fields.contains { $0.name.lowercased() == "transfer-encoding" }
+        let lengths = fields.filter { $0.name.lowercased() == "content-length" }.map(\.value)
+        let codings = fields.filter { $0.name.lowercased() == "transfer-encoding" }.map(\.value)
 
         // The bytes after such a request cannot be trusted to start the next one, so the
         // connection closes after the response.
-        let closing = [(name: "Connection", value: "close")]
-        if lengths.count > 1 {
-            return APIError(
-                status: 400, message: "The request has Content-Length fields that differ (\(lengths.sorted().joined(separator: ", "))); send one.",
-                headers: closing)
+        func rejection(_ message: String) -> APIError {
+            APIError(status: 400, message: message, headers: [(name: "Connection", value: "close")])
         }
-        if !lengths.isEmpty, hasTransferEncoding {
-            return APIError(status: 400, message: "The request has both Content-Length and Transfer-Encoding; send only one of them.", headers: closing)
+        if let name = fields.map(\.name).first(where: { $0.contains { $0 == " " || $0 == "\t" } }) {
+            return rejection("The header field name \(String(reflecting: name)) contains whitespace; write the name and the colon without a space between them.")
+        }
+        if let length = lengths.first(where: { !Self.isDecimalNumber($0) }) {
+            return rejection("Invalid Content-Length \(String(reflecting: length)): send the body's length in bytes as one decimal number.")
+        }
+        if Set(lengths).count > 1 {
+            return rejection("The request has Content-Length fields that differ (\(Set(lengths).sorted().joined(separator: ", "))); send one.")
+        }
+        if !lengths.isEmpty, !codings.isEmpty {
+            return rejection("The request has both Content-Length and Transfer-Encoding; send only one of them.")
+        }
+        if codings.count > 1 || codings.contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() != "chunked" }) {
+            return rejection("Transfer-Encoding \(String(reflecting: codings.joined(separator: ", "))) is not supported; send the body with Content-Length or with Transfer-Encoding: chunked alone.")
         }
         return nil
+    }
+
+    private static func isDecimalNumber(_ text: String) -> Bool {
+        let digits = text.trimmingCharacters(in: .whitespaces)
+        return !digits.isEmpty && digits.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// Runs the handler on the cooperative pool and waits for it on this connection's thread.

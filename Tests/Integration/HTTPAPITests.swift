@@ -610,6 +610,30 @@ struct HTTPAPITests {
         #expect(lengthAndChunks.status == 400)
         #expect(try lengthAndChunks.errorMessage() == "The request has both Content-Length and Transfer-Encoding; send only one of them.")
 
+        // Each request below hides a second one in what the server would take as its body,
+        // if it read the length differently from a proxy in front.
+        let hidden = "POST /v1/notes HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Length: 23\r\n\r\n\(body)"
+        let framings = [
+            ("Content-Length : \(hidden.utf8.count)", "The header field name \"Content-Length \" contains whitespace"),
+            ("Transfer-Encoding: gzip", "Transfer-Encoding \"gzip\" is not supported"),
+            ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked", "Transfer-Encoding \"chunked, chunked\" is not supported"),
+        ]
+        for (field, message) in framings {
+            let request = "POST /v1/notes HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\n\(field)\r\n\r\n\(hidden)"
+            let port = server.port
+            let received = try await runOnOwnThread {
+                let connection = try LoopbackConnection(port: port)
+                defer { connection.close() }
+                try connection.write(Array(request.utf8))
+                return try connection.readToEnd()
+            }
+            let text = String(decoding: received, as: UTF8.self)
+            #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "one response only for \(field): \(text)")
+            let response = try HTTPMessageParser.parseWhole(received)
+            #expect(response.status == 400, "\(field)")
+            #expect(try response.errorMessage().hasPrefix(message), "\(field)")
+        }
+
         #expect(try await api.page("/v1/notes").ids.isEmpty)
         #expect(try await server.stop() == 0)
     }
