@@ -17,8 +17,8 @@ actor DocumentCounts {
         self.mailCollection = mailCollection
     }
 
-    /// Counts by state, `nil` where the store failed. OTHER is what the known states leave of
-    /// the total.
+    /// Counts by state, all `nil` when the store failed. OTHER counts documents without a
+    /// state or with an unknown one.
     func current() async -> [(String, Int?)] {
         if let last, ContinuousClock.now - last.time < .seconds(1) { return last.counts }
         if let running { return await running.value }
@@ -34,13 +34,11 @@ actor DocumentCounts {
     }
 
     private static func count(_ store: any DocumentStore, _ collection: String) async -> [(String, Int?)] {
-        var counts: [(String, Int?)] = []
-        for state in DeliveryState.allCases {
-            counts.append((state.rawValue, try? await store.count(collection, state: state.rawValue)))
+        guard let byState = try? await store.countByState(collection) else {
+            return (DeliveryState.allCases.map(\.rawValue) + ["OTHER"]).map { ($0, nil) }
         }
-        let total = try? await store.count(collection, state: nil)
-        let known = counts.compactMap(\.1)
-        let other = total.flatMap { known.count == counts.count ? $0 - known.reduce(0, +) : nil }
-        return counts + [("OTHER", other)]
+        let known = DeliveryState.allCases.map(\.rawValue)
+        let other = byState.filter { state, _ in state.map { !known.contains($0) } ?? true }.values.reduce(0, +)
+        return known.map { ($0, byState[$0] ?? 0) } + [("OTHER", other)]
     }
 }

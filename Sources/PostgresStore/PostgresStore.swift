@@ -226,6 +226,20 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
         }
     }
 
+    public func countByState(_ collection: String) async throws -> [String?: Int] {
+        try await run(isRetriable: true) { connection in
+            let result = try connection.query(
+                "SELECT delivery_state, count(*) FROM trigger_email.documents WHERE collection = $1 GROUP BY delivery_state",
+                [collection], timeout: Self.statementTimeout)
+            var counts: [String?: Int] = [:]
+            for row in 0..<result.rowCount {
+                let state = result.isNull(row, 0) ? nil : result.text(row, 0)
+                counts[state, default: 0] += Int(result.int64(row, 1))
+            }
+            return counts
+        }
+    }
+
     public func update(
         _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
     ) async throws -> Document? {

@@ -231,6 +231,22 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         }
     }
 
+    public func countByState(_ collection: String) async throws -> [String?: Int] {
+        try await onReader { connection in
+            let statement = try connection.prepare(
+                "SELECT delivery_state IS NULL, delivery_state, count(*) FROM documents WHERE collection = ? GROUP BY delivery_state")
+            try statement.bind([.text(collection)])
+            defer { statement.reset() }
+
+            var counts: [String?: Int] = [:]
+            while try statement.step() {
+                let state = statement.int64(at: 0) == 1 ? nil : statement.text(at: 1)
+                counts[state, default: 0] += Int(statement.int64(at: 2))
+            }
+            return counts
+        }
+    }
+
     public func update(
         _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
     ) async throws -> Document? {

@@ -315,6 +315,22 @@ struct DocumentStoreContract: Sendable {
         }
     }
 
+    func countByStateInOneReading() async throws {
+        try await withStore { store in
+            let states: [JSONValue?] = ["PENDING", "ERROR", "ERROR", nil, "pending", nil, .null]
+            for state in states {
+                let data: JSONObject = state.map { ["delivery": ["state": $0]] } ?? ["to": "a@example.org"]
+                _ = try await store.add(data, to: Self.collection, id: nil)
+            }
+            _ = try await store.add(["delivery": ["state": "ERROR"]], to: "other", id: nil)
+
+            let counts = try await store.countByState(Self.collection)
+
+            #expect(counts == ["PENDING": 1, "ERROR": 2, "pending": 1, nil: 3])
+            #expect(try await store.countByState("empty").isEmpty)
+        }
+    }
+
     // MARK: - Update
 
     func updateReturningNilLeavesDocument() async throws {

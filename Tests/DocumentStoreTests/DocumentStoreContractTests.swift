@@ -97,6 +97,9 @@ struct DocumentStoreContractTests {
     @Test("count all and by state", arguments: StoreBackend.allCases)
     func count(_ backend: StoreBackend) async throws { try await backend.contract.countAllAndByState() }
 
+    @Test("count by state in one reading", arguments: StoreBackend.allCases)
+    func countByState(_ backend: StoreBackend) async throws { try await backend.contract.countByStateInOneReading() }
+
     @Test("update returning nil", arguments: StoreBackend.allCases)
     func updateNil(_ backend: StoreBackend) async throws { try await backend.contract.updateReturningNilLeavesDocument() }
 
