@@ -7,7 +7,9 @@ public enum UnreadableDocument {
     /// Returns the `delivery` record of an unreadable document: `ERROR` after no attempt, with
     /// the reason the reader gave and the fix.
     public static func delivery(reason: String, at time: Timestamp) -> JSONValue {
-        [
+        // The reader's messages end with a period, and the sentence goes on after the reason.
+        let reason = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
+        return [
             "state": "ERROR", "attempts": 0, "startTime": .string(time.description), "endTime": .string(time.description),
             "error": .string("The document cannot be read: \(reason). Correct it with SQL and set delivery.state to RETRY."),
         ]

@@ -395,11 +395,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return updated
     }
 
-    /// A row whose JSON SQLite accepted but this service cannot read.
+    /// A row whose JSON SQLite accepted but this service cannot read, or whose JSON is not an
+    /// object.
     private struct UnreadableRow {
         var id: String
         var updateTime: Timestamp
         var reason: String
+        var isObject: Bool
     }
 
     /// Reads `sequence, id, data, create_time, update_time` rows. A row whose data cannot be
@@ -418,12 +420,23 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             let updateTime = Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0)
             let data: JSONObject
             do {
-                data = try JSONValue(parsing: statement.bytes(at: 2)).objectValue ?? [:]
-            } catch {
+                let value = try JSONValue(parsing: statement.bytes(at: 2))
+                guard let object = value.objectValue else {
+                    guard let unreadable else {
+                        throw DocumentStoreError(.storage, "Document \(id) in \(collection) is \(value.typeDescription), not a JSON object.")
+                    }
+                    unreadable.pointee.append(UnreadableRow(
+                        id: id, updateTime: updateTime,
+                        reason: "its data is \(value.typeDescription), not an object, so the data was moved to the field \(Self.movedDataField)",
+                        isObject: false))
+                    continue
+                }
+                data = object
+            } catch let error as JSONSyntaxError {
                 guard let unreadable else {
                     throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
                 }
-                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: "\(error)"))
+                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: "\(error)", isObject: true))
                 continue
             }
             let document = Document(
@@ -437,15 +450,24 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     /// Ends documents that SQLite accepted but this service cannot read as `ERROR` (see
     /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted.
+    ///
+    /// Data that is not an object, such as a JSON string, has no place for `delivery`. It moves
+    /// to the field `movedDataField` of a new object, so that nothing is lost and the document
+    /// is not claimed again and again.
     private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
         for row in unreadable {
             let now = max(Timestamp.now(), row.updateTime.adding(milliseconds: 1))
             let delivery = UnreadableDocument.delivery(reason: row.reason, at: now)
-            let statement = try connection.prepare(
-                "UPDATE documents SET data = json_set(data, '$.delivery', json(?)), update_time = ? WHERE collection = ? AND id = ?")
+            let newData = row.isObject
+                ? "json_set(data, '$.delivery', json(?))"
+                : "json_object('\(movedDataField)', json(data), 'delivery', json(?))"
+            let statement = try connection.prepare("UPDATE documents SET data = \(newData), update_time = ? WHERE collection = ? AND id = ?")
             try statement.run([.text(delivery.serialized()), .text(now.description), .text(collection), .text(row.id)])
         }
     }
+
+    /// The field that keeps the data of a row whose JSON is not an object.
+    static let movedDataField = "unreadableData"
 
     // MARK: - Thread
 

@@ -27,13 +27,7 @@ struct SQLiteStoreTests {
             let collection = DocumentStoreContract.collection
             // SQLite accepts 1e400 as JSON, but the number is beyond a double's range, so the
             // store's reader rejects the row.
-            try withRawDatabase(sqlite.path) { database in
-                try execute(
-                    """
-                    INSERT INTO documents (collection, id, data, create_time, update_time) VALUES
-                    ('\(collection)', 'huge-number', '{"to": "a@example.org", "n": 1e400}', '2026-12-05T00:00:00.000Z', '2026-12-05T00:00:00.000Z')
-                    """, on: database)
-            }
+            try Self.insertRow(id: "huge-number", data: #"{"to": "a@example.org", "n": 1e400}"#, into: sqlite)
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
 
             let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
@@ -52,6 +46,37 @@ struct SQLiteStoreTests {
             #expect(error.hasPrefix("The document cannot be read: "))
             #expect(error.contains("Correct it with SQL and set delivery.state to RETRY."))
             #expect(recipient == "a@example.org")
+        }
+    }
+
+    @Test("row that is not an object ends in ERROR")
+    func nonObjectRow() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            try Self.insertRow(id: "text", data: #""a@example.org""#, into: sqlite)
+
+            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let document = try #require(try await store.get("text", from: collection))
+
+            #expect(first.isEmpty)
+            #expect(second.isEmpty)
+            #expect(document.data["unreadableData"] == "a@example.org")
+            #expect(document.data["delivery"]?[path: "state"] == "ERROR")
+            #expect(document.data["delivery"]?[path: "error"] == .string(
+                "The document cannot be read: its data is a string, not an object, so the data was moved to the field unreadableData. Correct it with SQL and set delivery.state to RETRY."))
+        }
+    }
+
+    /// Inserts a row with SQL, as another program could, bypassing the store's checks.
+    private static func insertRow(id: String, data: String, into store: SQLiteStore) throws {
+        try withRawDatabase(store.path) { database in
+            try execute(
+                """
+                INSERT INTO documents (collection, id, data, create_time, update_time) VALUES
+                ('\(DocumentStoreContract.collection)', '\(id)', '\(data)', '2026-12-05T00:00:00.000Z', '2026-12-05T00:00:00.000Z')
+                """, on: database)
         }
     }
 
