@@ -48,12 +48,21 @@ enum ServeCommand {
             logger.info("signing with DKIM", ["dkim.domain": dkim.domain, "dkim.selector": dkim.selector])
         }
 
+        // The signals are watched before the HTTP API announces that it listens, so that a
+        // supervisor that stops the service as soon as it responds is not ignored.
+        let stopRequest = StopRequest()
+        let stop = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
+            logger.info("stopping", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+            stopRequest.request()
+        }
+
         var endpoint: HTTPEndpoint?
         if let address {
             do {
                 endpoint = try HTTPEndpoint.start(
                     configuration, address: address, store: store, metrics: metrics, client: client, logger: logger.labeled("http"))
             } catch {
+                stop.cancel()
                 await store.close()
                 throw error
             }
@@ -61,11 +70,7 @@ enum ServeCommand {
 
         let processor = MailProcessor(store: store, transport: transport, settings: settings, logger: logger.labeled("processor"))
         let processing = Task { await processor.run() }
-
-        let stop = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
-            logger.info("stopping", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
-            processing.cancel()
-        }
+        stopRequest.attach(processing)
         await processing.value
         stop.cancel()
         await endpoint?.stop()
@@ -86,6 +91,30 @@ enum ServeCommand {
         let outbox = OutboxTransport(directory: configuration.outboxDirectory)
         try outbox.prepare()
         return outbox
+    }
+}
+
+/// A request to stop the processor that may come before the processor's task exists.
+final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isRequested = false
+    private var task: Task<Void, Never>?
+
+    func request() {
+        let task = lock.withLock {
+            isRequested = true
+            return self.task
+        }
+        task?.cancel()
+    }
+
+    /// Cancels `task` when it is stopped, at once when the request came first.
+    func attach(_ task: Task<Void, Never>) {
+        let isRequested = lock.withLock {
+            self.task = task
+            return self.isRequested
+        }
+        if isRequested { task.cancel() }
     }
 }
 

@@ -787,14 +787,14 @@ struct APIServer {
         return APIServer(child: child, port: port)
     }
 
-    /// Stops the server with SIGTERM and returns its exit status; SIGKILL after 30 s.
+    /// Stops the server with SIGTERM and returns its exit status; SIGKILL when it does not end in time.
     func stop() async throws -> Int32 {
         child.terminate()
         do {
             return try await child.waitForExit(timeout: TestEnvironment.patience)
         } catch {
             child.kill()
-            throw error
+            throw TestEnvironmentError("\(error); the log of serve:\n\(child.standardError)")
         }
     }
 }
