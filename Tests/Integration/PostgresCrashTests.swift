@@ -33,6 +33,11 @@ struct PostgresCrashTests {
     func workerKilledMidRun() async throws {
         let smtp = try await SMTPTestServer.start()
         defer { smtp.stop() }
+        // The worker to kill sends to a server of its own, which holds its replies to message
+        // data once the test says so. The worker then holds claimed documents when it dies.
+        let doomedSMTP = try await SMTPTestServer.start(.init(holdsData: true))
+        defer { doomedSMTP.stop() }
+        try doomedSMTP.releaseData()
         let postgres = try await PostgresServer.shared()
         let databaseURL = try await postgres.createDatabase()
 
@@ -46,10 +51,12 @@ struct PostgresCrashTests {
                 "LEASE_SECONDS": "3",
                 "DEFAULT_FROM": "shop@example.com",
             ])
-            for _ in 0..<3 {
+            workers.append(try program.start(["worker"], environment: ["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(doomedSMTP.port)"]))
+            for _ in 0..<2 {
                 workers.append(try program.start(["worker"]))
             }
-            try await runCrash(postgres: postgres, databaseURL: databaseURL, smtp: smtp, program: program, workers: workers)
+            try await runCrash(
+                postgres: postgres, databaseURL: databaseURL, servers: (smtp, doomedSMTP), program: program, workers: workers)
         } catch {
             failure = error
         }
@@ -71,8 +78,10 @@ struct PostgresCrashTests {
     }
 
     private func runCrash(
-        postgres: PostgresServer, databaseURL: String, smtp: SMTPTestServer, program: ProgramRunner, workers: [ChildProcess]
+        postgres: PostgresServer, databaseURL: String, servers: (shared: SMTPTestServer, doomed: SMTPTestServer), program: ProgramRunner,
+        workers: [ChildProcess]
     ) async throws {
+        let smtpServers = [servers.shared, servers.doomed]
         // Each worker creates the schema or waits for the one that does, before it starts.
         for worker in workers {
             try await worker.waitForErrorOutput(timeout: TestEnvironment.patience) { $0.contains("processor started") }
@@ -90,15 +99,22 @@ struct PostgresCrashTests {
         // Phase 1: one of three workers dies with SIGKILL in the middle of the run.
         let doomed = workers[0]
         let survivors = workers.dropFirst()
-        try await waitForSpoolCount(smtp, atLeast: Self.killAfterMessages)
-        let doomedHasDelivered = doomed.standardError.contains(": delivered ")
+        try await waitForSpoolCount(smtpServers, atLeast: Self.killAfterMessages)
+        let doomedHasDelivered = try spoolCount([servers.doomed]) > 0
         #expect(doomedHasDelivered, "the worker to kill has delivered nothing yet")
+        // Once the doomed worker's server holds message data that arrived after the hold
+        // began, that worker holds at least the document of that message.
+        try servers.doomed.holdData()
+        let receivedBeforeHold = servers.doomed.dataReceivedCount
+        try await waitUntil("the doomed worker sends message data to its held server") {
+            servers.doomed.dataReceivedCount > receivedBeforeHold
+        }
         doomed.kill()
         #expect(try await doomed.waitForExit() == SIGKILL)
 
         try await waitUntilSettled(postgres: postgres, databaseURL: databaseURL)
         let afterCrash = try await deliveryRows(postgres: postgres, databaseURL: databaseURL)
-        let receivedAfterCrash = try receivedMessages(smtp)
+        let receivedAfterCrash = try receivedMessages(smtpServers)
 
         #expect(afterCrash.count == Self.documentCount)
         let succeeded = afterCrash.filter { $0.state == "SUCCESS" }
@@ -137,7 +153,7 @@ struct PostgresCrashTests {
 
         try await waitUntilSettled(postgres: postgres, databaseURL: databaseURL)
         let final = try await deliveryRows(postgres: postgres, databaseURL: databaseURL)
-        let receivedAtEnd = try receivedMessages(smtp)
+        let receivedAtEnd = try receivedMessages(smtpServers)
 
         #expect(final.count == Self.documentCount)
         #expect(final.allSatisfy { $0.state == "SUCCESS" }, "states after the retry: \(Set(final.map { $0.state ?? "none" }))")
@@ -195,15 +211,27 @@ struct PostgresCrashTests {
         }
     }
 
-    private func spoolCount(_ smtp: SMTPTestServer) throws -> Int {
-        try FileManager.default.contentsOfDirectory(atPath: smtp.spool.path).filter { $0.hasSuffix(".json") }.count
+    private func spoolCount(_ servers: [SMTPTestServer]) throws -> Int {
+        try servers.reduce(0) { total, server in
+            total + (try FileManager.default.contentsOfDirectory(atPath: server.spool.path).filter { $0.hasSuffix(".json") }.count)
+        }
     }
 
-    private func waitForSpoolCount(_ smtp: SMTPTestServer, atLeast count: Int) async throws {
+    private func waitForSpoolCount(_ servers: [SMTPTestServer], atLeast count: Int) async throws {
         let deadline = ContinuousClock.now.advanced(by: Self.settleTimeout)
-        while try spoolCount(smtp) < count {
+        while try spoolCount(servers) < count {
             guard ContinuousClock.now < deadline else {
-                throw TestEnvironmentError("timed out after \(Self.settleTimeout): the SMTP test server received \(try spoolCount(smtp)) messages, expected at least \(count)")
+                throw TestEnvironmentError("timed out after \(Self.settleTimeout): the SMTP test servers received \(try spoolCount(servers)) messages, expected at least \(count)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now.advanced(by: Self.settleTimeout)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                throw TestEnvironmentError("timed out after \(Self.settleTimeout) waiting until \(what)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -246,8 +274,8 @@ struct PostgresCrashTests {
         }
     }
 
-    private func receivedMessages(_ smtp: SMTPTestServer) throws -> [ReceivedMessage] {
-        try smtp.receivedMessages().map { record in
+    private func receivedMessages(_ servers: [SMTPTestServer]) throws -> [ReceivedMessage] {
+        try servers.flatMap { try $0.receivedMessages() }.map { record in
             ReceivedMessage(
                 messageID: record[path: "parsed.message_id"]?.stringValue ?? "",
                 subject: record[path: "parsed.subject"]?.stringValue ?? "")

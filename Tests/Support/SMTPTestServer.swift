@@ -103,6 +103,18 @@ public final class SMTPTestServer: @unchecked Sendable {
         try Data().write(to: releaseFile)
     }
 
+    /// Makes a server started with `holdsData` hold its replies to message data again, from
+    /// the next check on.
+    public func holdData() throws {
+        try FileManager.default.removeItem(at: releaseFile)
+    }
+
+    /// How many times a server started with `holdsData` has received message data, replied or
+    /// held.
+    public var dataReceivedCount: Int {
+        log.components(separatedBy: " octets; replying once ").count - 1
+    }
+
     deinit {
         stop()
     }
