@@ -33,8 +33,8 @@ struct PostgresCrashTests {
     func workerKilledMidRun() async throws {
         let smtp = try await SMTPTestServer.start()
         defer { smtp.stop() }
-        // The worker to kill sends to a server of its own, which holds its replies to message
-        // data once the test says so. The worker then holds claimed documents when it dies.
+        // The worker to kill sends to a server of its own, which stops replying to message data
+        // when the test says so. The worker then has claimed documents in flight when it dies.
         let doomedSMTP = try await SMTPTestServer.start(.init(holdsData: true))
         defer { doomedSMTP.stop() }
         try doomedSMTP.releaseData()
@@ -102,8 +102,8 @@ struct PostgresCrashTests {
         try await waitForSpoolCount(smtpServers, atLeast: Self.killAfterMessages)
         let doomedHasDelivered = try spoolCount([servers.doomed]) > 0
         #expect(doomedHasDelivered, "the worker to kill has delivered nothing yet")
-        // Once the doomed worker's server holds message data that arrived after the hold
-        // began, that worker holds at least the document of that message.
+        // Message data that reaches the doomed worker's server after the hold began gets no
+        // reply, so that worker has at least the document of that message claimed.
         try servers.doomed.holdData()
         let receivedBeforeHold = servers.doomed.dataReceivedCount
         try await waitUntil("the doomed worker sends message data to its held server") {
