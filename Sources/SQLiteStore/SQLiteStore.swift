@@ -401,7 +401,6 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var id: String
         var updateTime: Timestamp
         var reason: String
-        var isObject: Bool
     }
 
     /// Reads `sequence, id, data, create_time, update_time` rows. A row whose data cannot be
@@ -419,24 +418,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             let id = statement.text(at: 1)
             let updateTime = Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0)
             let data: JSONObject
-            do {
-                let value = try JSONValue(parsing: statement.bytes(at: 2))
-                guard let object = value.objectValue else {
-                    guard let unreadable else {
-                        throw DocumentStoreError(.storage, "Document \(id) in \(collection) is \(value.typeDescription), not a JSON object.")
-                    }
-                    unreadable.pointee.append(UnreadableRow(
-                        id: id, updateTime: updateTime,
-                        reason: "its data is \(value.typeDescription), not an object, so the data was moved to the field \(Self.movedDataField)",
-                        isObject: false))
-                    continue
-                }
+            switch Self.object(from: statement.bytes(at: 2)) {
+            case .success(let object):
                 data = object
-            } catch let error as JSONSyntaxError {
+            case .failure(let problem):
                 guard let unreadable else {
-                    throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                    throw DocumentStoreError(.storage, "Document \(id) in \(collection) \(problem.predicate)")
                 }
-                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: "\(error)", isObject: true))
+                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason))
                 continue
             }
             let document = Document(
@@ -448,21 +437,60 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return rows
     }
 
+    /// Why a row's data cannot be a document.
+    private enum DataProblem: Error {
+        case invalidJSON(JSONSyntaxError)
+        case notObject(typeDescription: String)
+
+        /// The reason, as the error of an `ERROR` delivery gives it.
+        var reason: String {
+            switch self {
+            case .invalidJSON(let error): "\(error)"
+            case .notObject(let type): "its data is \(type), not an object"
+            }
+        }
+
+        /// The end of a sentence that starts with the document.
+        var predicate: String {
+            switch self {
+            case .invalidJSON(let error): "contains invalid JSON: \(error)"
+            case .notObject(let type): "is \(type), not a JSON object."
+            }
+        }
+    }
+
+    /// Parses a row's data, which must be a JSON object.
+    private static func object(from bytes: [UInt8]) -> Result<JSONObject, DataProblem> {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: bytes)
+        } catch {
+            return .failure(.invalidJSON(error))
+        }
+        guard let object = value.objectValue else { return .failure(.notObject(typeDescription: value.typeDescription)) }
+        return .success(object)
+    }
+
     /// Ends documents that SQLite accepted but this service cannot read as `ERROR` (see
     /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted.
     ///
-    /// Data that is not an object, such as a JSON string, has no place for `delivery`. It moves
-    /// to the field `movedDataField` of a new object, so that nothing is lost and the document
-    /// is not claimed again and again.
+    /// Data that is not an object, such as a JSON string or an array with a number out of
+    /// range, has no place for `delivery`. SQLite moves it to the field `movedDataField` of a
+    /// new object, so nothing is lost, and the row cannot be claimed again.
     private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
+            """
+            UPDATE documents SET data = CASE WHEN json_type(data) = 'object' THEN json_set(data, '$.delivery', json(?))
+                ELSE json_object('\(movedDataField)', json(data), 'delivery', json(?)) END,
+            update_time = ? WHERE collection = ? AND id = ?
+            """)
         for row in unreadable {
             let now = max(Timestamp.now(), row.updateTime.adding(milliseconds: 1))
             let delivery = UnreadableDocument.delivery(reason: row.reason, at: now)
-            let newData = row.isObject
-                ? "json_set(data, '$.delivery', json(?))"
-                : "json_object('\(movedDataField)', json(data), 'delivery', json(?))"
-            let statement = try connection.prepare("UPDATE documents SET data = \(newData), update_time = ? WHERE collection = ? AND id = ?")
-            try statement.run([.text(delivery.serialized()), .text(now.description), .text(collection), .text(row.id)])
+            let movedDelivery = UnreadableDocument.delivery(reason: "\(row.reason), so the data was moved to the field \(movedDataField)", at: now)
+            try statement.run([
+                .text(delivery.serialized()), .text(movedDelivery.serialized()), .text(now.description), .text(collection), .text(row.id),
+            ])
         }
     }
 

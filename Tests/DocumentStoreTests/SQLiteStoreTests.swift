@@ -69,6 +69,34 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("unreadable array ends in ERROR")
+    func unreadableArrayRow() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            try Self.insertRow(id: "array", data: "[1e400]", into: sqlite)
+
+            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            var state = ""
+            var error = ""
+            var moved = ""
+            try withRawDatabase(sqlite.path) { database in
+                let row = "FROM documents WHERE id = 'array'"
+                state = try firstColumn("SELECT json_extract(data, '$.delivery.state') \(row)", on: database)
+                error = try firstColumn("SELECT json_extract(data, '$.delivery.error') \(row)", on: database)
+                moved = try firstColumn("SELECT json_type(data, '$.unreadableData') \(row)", on: database)
+            }
+
+            #expect(first.isEmpty)
+            #expect(second.isEmpty)
+            #expect(state == "ERROR")
+            #expect(error.hasPrefix("The document cannot be read: "))
+            #expect(error.contains(", so the data was moved to the field unreadableData. Correct it with SQL"))
+            #expect(moved == "array")
+        }
+    }
+
     /// Inserts a row with SQL, as another program could, bypassing the store's checks.
     private static func insertRow(id: String, data: String, into store: SQLiteStore) throws {
         try withRawDatabase(store.path) { database in
