@@ -32,9 +32,9 @@ public protocol DocumentStore: Sendable {
     /// Counts documents, all or those whose `delivery.state` equals `state`.
     func count(_ collection: String, state: String?) async throws -> Int
 
-    /// Counts documents by `delivery.state` in one reading, so the counts add up to the total
-    /// at one moment. Documents without a state count under `nil`; a state that is a number or
-    /// an object counts under its JSON text, as the store indexes it.
+    /// Counts documents by `delivery.state` in one query, so the counts add up to the total at
+    /// one moment. Documents without a state count under `nil`. A state that is a number or an
+    /// object counts under its JSON text, because the stores index the state as text.
     func countByState(_ collection: String) async throws -> [String?: Int]
 
     /// Reads the document, lets `change` decide its new fields, and writes them, all in one

@@ -19,8 +19,8 @@ enum DashboardScript {
           // Counts come from /metrics, which has no event stream. They are read again after every
           // change event and at this interval, which catches changes outside the visible list.
           const COUNTS_INTERVAL_MS = 10000;
-          // /metrics counts documents at most once a second, so the counts read right after a
-          // change may miss it. They are read once more after this pause.
+          // /metrics reuses its counts for up to a second, so the counts read right after a
+          // change may miss it. refreshCountsAfterChange reads them again after this pause.
           const COUNTS_SETTLE_MS = 1500;
           const FIRST_RECONNECT_MS = 1000;
           const MAX_RECONNECT_MS = 30000;

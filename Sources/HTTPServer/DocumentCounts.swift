@@ -4,8 +4,8 @@ import TriggerEmail
 /// The mail documents by state, counted at most once a second.
 ///
 /// Each count reads the collection's index, so its cost grows with the collection, and the
-/// dashboard and scrapers may ask many times a second. Requests within a second of a count
-/// get that count, so their number does not slow delivery.
+/// dashboard and scrapers may request counts many times a second. `current()` reuses a count
+/// for a second and lets concurrent requests share one query.
 actor DocumentCounts {
     private let store: any DocumentStore
     private let mailCollection: String

@@ -93,11 +93,11 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         return request
     }
 
-    /// Returns a 400 when the body's length is ambiguous (RFC 9112, sections 5.1 and 6.3):
-    /// whitespace between a field name and its colon, a Content-Length that is not one decimal
-    /// number, Content-Length fields that differ, Content-Length with Transfer-Encoding, or a
-    /// transfer coding other than chunked. libmicrohttpd would pick one reading, and a proxy in
-    /// front that picked another would pass a hidden second request.
+    /// Returns a 400 when the body's length is ambiguous (RFC 9112, sections 5.1 and 6.3).
+    /// That is whitespace between a field name and its colon, a Content-Length that is not one
+    /// decimal number, Content-Length fields that differ, Content-Length with Transfer-Encoding,
+    /// or a transfer coding other than chunked. libmicrohttpd would pick one reading, and a
+    /// proxy in front that picked another would pass a hidden second request.
     ///
     /// NOTE: libmicrohttpd 0.9.75 turns an obsolete line folding (a header line that starts
     /// with a space) into a field with another name, such as `Content-Length0` for a folded

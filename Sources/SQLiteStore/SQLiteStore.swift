@@ -476,7 +476,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     ///
     /// Data that is not an object, such as a JSON string or an array with a number out of
     /// range, has no place for `delivery`. SQLite moves it to the field `movedDataField` of a
-    /// new object, so nothing is lost, and the row cannot be claimed again.
+    /// new object, so nothing is lost, and the row leaves the ready states.
     private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
             """

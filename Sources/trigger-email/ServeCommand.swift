@@ -108,7 +108,7 @@ final class StopRequest: @unchecked Sendable {
         task?.cancel()
     }
 
-    /// Cancels `task` when it is stopped, at once when the request came first.
+    /// Cancels `task` on a stop request, or at once when the request came first.
     func attach(_ task: Task<Void, Never>) {
         let isRequested = lock.withLock {
             self.task = task

@@ -129,7 +129,7 @@ struct HTTPAPITests {
 
     @Test("PROCESSING document keeps its state")
     func processingConflict() async throws {
-        // The SMTP server holds its reply to the message data, so the attempt stays PROCESSING
+        // The SMTP server delays its reply to the message data, so the attempt stays PROCESSING
         // until the test releases it.
         let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(holdsData: true))
         let server = try await APIServer.start(["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)"])
@@ -270,7 +270,7 @@ struct HTTPAPITests {
 
     @Test("Document watch streams PENDING then SUCCESS")
     func watchDocument() async throws {
-        // The SMTP server holds its reply to the message data until released, and with
+        // The SMTP server delays its reply to the message data until released, and with
         // SMTP_POOL_SIZE=1 serve claims at most four documents at a time. With four documents
         // ahead of it, the watched one stays PENDING until the release.
         let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(holdsData: true))
@@ -352,7 +352,7 @@ struct HTTPAPITests {
         #expect(try await server.stop() == 0)
     }
 
-    @Test("Listing keeps only the fields asked for")
+    @Test("Listing keeps only requested fields")
     func listingFields() async throws {
         let server = try await APIServer.start()
         let api = server.client
@@ -900,7 +900,7 @@ struct APIClient: Sendable {
     func waitForState(_ target: String, _ states: String..., attempts: Int = 1, timeout: Duration = TestEnvironment.patience) async throws -> JSONValue {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var last = ""
-        // The last look comes after the deadline, so a task that woke late still sees the state.
+        // The last request comes after the deadline, so a task that woke late still reads the state.
         while true {
             let response = try await send("GET", target)
             last = "\(response.status) \(response.text)"

@@ -34,7 +34,7 @@ struct PostgresCrashTests {
         let smtp = try await SMTPTestServer.start()
         defer { smtp.stop() }
         // The worker to kill sends to a server of its own, which stops replying to message data
-        // when the test says so. The worker then has claimed documents in flight when it dies.
+        // on the test's request. The worker then has claimed documents in flight when it dies.
         let doomedSMTP = try await SMTPTestServer.start(.init(holdsData: true))
         defer { doomedSMTP.stop() }
         try doomedSMTP.releaseData()

@@ -20,9 +20,9 @@ public final class SMTPTestServer: @unchecked Sendable {
         public var deferRecipients: [String] = []
         /// Seconds the server waits before replying to the message data.
         public var dataDelay: Double = 0
-        /// Whether the server holds its reply to the message data until `releaseData()`. An
+        /// Whether the server delays its reply to the message data until `releaseData()`. An
         /// attempt then stays PROCESSING for as long as a test needs, however loaded the
-        /// machine, where a delay would have to guess.
+        /// machine. A fixed delay would have to guess that time.
         public var holdsData = false
         /// The port to listen on; 0 takes any free one.
         public var port: Int = 0

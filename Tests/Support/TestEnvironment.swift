@@ -5,8 +5,8 @@ import Foundation
 public enum TestEnvironment {
     /// How long a test waits for something that should happen within a second or two. All
     /// tests share two cores and a small pool of threads, and on a loaded machine a waiting
-    /// task has resumed a minute late, so waits are generous; they cost nothing when the
-    /// awaited thing comes.
+    /// task has resumed a minute late. Waits are therefore generous, which costs nothing when
+    /// the awaited event comes.
     public static let patience: Duration = .seconds(180)
 
     /// The repository's root folder, found from this file's own path.
