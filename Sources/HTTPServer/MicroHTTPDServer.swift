@@ -80,16 +80,22 @@ public final class MicroHTTPDServer: @unchecked Sendable {
 
     // MARK: - Requests
 
-    /// Builds the request from libmicrohttpd's view of the connection.
-    func request(for connection: OpaquePointer, method: String, path: String, state: RequestState) -> HTTPRequest {
-        var request = HTTPRequest(method: method, path: path, body: state.body)
-        withUnsafeMutablePointer(to: &request.headers) { headers in
-            _ = MHD_get_connection_values(connection, .HEADER_KIND, collectValue, UnsafeMutableRawPointer(headers))
+    /// Returns the request's header fields in the order they came, repeated names included.
+    func headerFields(of connection: OpaquePointer) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        withUnsafeMutablePointer(to: &fields) { fields in
+            _ = MHD_get_connection_values(connection, .HEADER_KIND, appendValue, UnsafeMutableRawPointer(fields))
         }
+        return fields
+    }
+
+    /// Builds the request without its body from libmicrohttpd's view of the connection.
+    func request(for connection: OpaquePointer, method: String, path: String, fields: [(name: String, value: String)]) -> HTTPRequest {
+        var request = HTTPRequest(method: method, path: path)
         withUnsafeMutablePointer(to: &request.query) { query in
             _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectValue, UnsafeMutableRawPointer(query))
         }
-        request.headers = Dictionary(request.headers.map { ($0.key.lowercased(), $0.value) }) { _, last in last }
+        request.headers = Dictionary(fields.map { ($0.name.lowercased(), $0.value) }) { _, last in last }
         return request
     }
 
@@ -103,11 +109,7 @@ public final class MicroHTTPDServer: @unchecked Sendable {
     /// with a space) into a field with another name, such as `Content-Length0` for a folded
     /// Content-Length. Such a request arrives here without a length, and this check cannot tell
     /// it from a request without a body. A proxy that follows RFC 9112 rejects or unfolds it.
-    func ambiguousFraming(of connection: OpaquePointer) -> APIError? {
-        var fields: [(name: String, value: String)] = []
-        withUnsafeMutablePointer(to: &fields) { fields in
-            _ = MHD_get_connection_values(connection, .HEADER_KIND, appendValue, UnsafeMutableRawPointer(fields))
-        }
+    static func ambiguousFraming(_ fields: [(name: String, value: String)]) -> APIError? {
         let lengths = fields.filter { $0.name.lowercased() == "content-length" }.map(\.value)
         let codings = fields.filter { $0.name.lowercased() == "transfer-encoding" }.map(\.value)
 
@@ -119,7 +121,7 @@ public final class MicroHTTPDServer: @unchecked Sendable {
         if let name = fields.map(\.name).first(where: { $0.contains { $0 == " " || $0 == "\t" } }) {
             return rejection("The header field name \(String(reflecting: name)) contains whitespace; write the name and the colon without a space between them.")
         }
-        if let length = lengths.first(where: { !Self.isDecimalNumber($0) }) {
+        if let length = lengths.first(where: { !isDecimalNumber($0) }) {
             return rejection("Invalid Content-Length \(String(reflecting: length)): send the body's length in bytes as one decimal number.")
         }
         if Set(lengths).count > 1 {
@@ -167,12 +169,17 @@ public final class MicroHTTPDServer: @unchecked Sendable {
     }
 }
 
-/// The body of a request as it arrives, kept between libmicrohttpd's calls.
+/// A request as it arrives, kept between libmicrohttpd's calls: the header fields first, then
+/// the body.
 final class RequestState {
-    var body: [UInt8] = []
+    var request: HTTPRequest
     var isTooLarge = false
     /// A response was queued when the header fields arrived, so the body is dropped.
     var isRejected = false
+
+    init(_ request: HTTPRequest) {
+        self.request = request
+    }
 }
 
 /// The bytes of an event stream not yet handed to libmicrohttpd.
@@ -201,18 +208,17 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     // at once, before the client sends it.
     guard let stored = requestContext.pointee else {
         server.deadlines.headerReceived(connection)
-        let state = RequestState()
-        requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        let fields = server.headerFields(of: connection)
         let head = server.request(
-            for: connection, method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/", state: state)
-        if let refusal = server.ambiguousFraming(of: connection)?.response ?? server.handler.checkHeaders(head) {
+            for: connection, method: method.map { String(cString: $0) } ?? "GET", path: url.map { String(cString: $0) } ?? "/", fields: fields)
+        let state = RequestState(head)
+        requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
+        if let refusal = MicroHTTPDServer.ambiguousFraming(fields)?.response ?? server.handler.checkHeaders(head) {
             // The body, if any, is read and dropped.
             state.isRejected = true
             return server.queue(refusal, on: connection)
         }
-        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length").flatMap({ Int(String(cString: $0)) }),
-            length > server.limits.maxBodyBytes
-        {
+        if let length = head.headers["content-length"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), length > server.limits.maxBodyBytes {
             state.isRejected = true
             return server.queue(APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response, on: connection)
         }
@@ -223,12 +229,12 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     // Then the body, in pieces. Past the limit, or after a rejection, the rest is read and dropped.
     if uploadSize.pointee > 0 {
         if !state.isTooLarge, !state.isRejected, let uploadData {
-            if state.body.count + uploadSize.pointee > server.limits.maxBodyBytes {
+            if state.request.body.count + uploadSize.pointee > server.limits.maxBodyBytes {
                 state.isTooLarge = true
-                state.body = []
+                state.request.body = []
             } else {
                 uploadData.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) {
-                    state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee))
+                    state.request.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee))
                 }
             }
         }
@@ -239,14 +245,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
     // The last call: the request is complete.
     server.deadlines.requestReceived(connection)
     if state.isRejected { return .YES }
-    let path = url.map { String(cString: $0) } ?? "/"
-    let methodName = method.map { String(cString: $0) } ?? "GET"
-    let response: HTTPResponse
-    if state.isTooLarge {
-        response = APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response
-    } else {
-        response = server.respond(to: server.request(for: connection, method: methodName, path: path, state: state))
-    }
+    let response = state.isTooLarge ? APIError.payloadTooLarge(limit: server.limits.maxBodyBytes).response : server.respond(to: state.request)
     return server.queue(response, on: connection)
 }
 
