@@ -13,6 +13,8 @@ struct AttachmentHTTPTests {
     /// A generous fetch limit: these tests are about what is fetched, and a loaded test machine
     /// can take longer than the default 30 seconds for a chain of requests.
     let allowingPrivate = AttachmentLoader(settings: AttachmentSettings(fetchTimeout: .seconds(300), allowPrivateAddresses: true))
+    /// The default address check with the same generous fetch limit.
+    let rejectingPrivate = AttachmentLoader(settings: AttachmentSettings(fetchTimeout: .seconds(300)))
 
     @Test("Fetches a file by path URL")
     func fetchesFile() async throws {
@@ -45,7 +47,7 @@ struct AttachmentHTTPTests {
         let server = try await AttachmentHTTPServer.start()
         try server.serve("report.pdf", Array("%PDF".utf8))
 
-        let message = await loadingError(AttachmentLoader(), [["path": .string(server.url("/report.pdf"))]])
+        let message = await loadingError(rejectingPrivate, [["path": .string(server.url("/report.pdf"))]])
 
         #expect(message == "message.attachments[0] (report.pdf) points to a loopback address (127.0.0.1); set ATTACHMENT_ALLOW_PRIVATE_ADDRESSES=true to allow it.")
         #expect(server.requests == [])
@@ -77,7 +79,7 @@ struct AttachmentHTTPTests {
             ("0x7f000001", "points to the host 0x7f000001, which resolves to a loopback address (127.0.0.1)"),
         ]
         for (host, expected) in cases {
-            let message = await loadingError(AttachmentLoader(), [["filename": "a.pdf", "href": .string("http://\(host)/a.pdf")]])
+            let message = await loadingError(rejectingPrivate, [["filename": "a.pdf", "href": .string("http://\(host)/a.pdf")]])
             #expect(message == "message.attachments[0] (a.pdf) \(expected); set ATTACHMENT_ALLOW_PRIVATE_ADDRESSES=true to allow it.")
         }
     }

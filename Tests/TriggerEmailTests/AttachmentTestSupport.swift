@@ -61,8 +61,9 @@ func loadingError(_ loader: AttachmentLoader, _ attachments: JSONValue) async ->
 }
 
 /// Creates a loader whose private-address check lets 127.0.0.1 through, so that tests can fetch from
-/// their own server while every other restricted address is still rejected.
-func loaderExemptingTestServer(_ settings: AttachmentSettings = AttachmentSettings()) -> AttachmentLoader {
+/// their own server while every other restricted address is still rejected. Its fetch limit
+/// is generous, because a loaded test machine can take longer than the default 30 seconds.
+func loaderExemptingTestServer(_ settings: AttachmentSettings = AttachmentSettings(fetchTimeout: .seconds(300))) -> AttachmentLoader {
     AttachmentLoader(settings: settings, blockingThreads: nil, exemptAddresses: ["127.0.0.1"])
 }
 
