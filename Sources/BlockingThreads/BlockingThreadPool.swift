@@ -37,15 +37,10 @@ public final class BlockingThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Lets the threads finish the jobs already submitted, then stops them.
-    public func shutDown() {
-        condition.lock()
-        isShutDown = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+    /// Queues `job` for one of the pool's threads and returns at once: false, with the job
+    /// dropped, after `shutDown()`. Unlike `run`, no task waits, so a job that ends by handing
+    /// its result on does not wake a task just to pass it along.
+    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !isShutDown else { return false }
@@ -53,6 +48,14 @@ public final class BlockingThreadPool: @unchecked Sendable {
         pending.append(job)
         condition.signal()
         return true
+    }
+
+    /// Lets the threads finish the jobs already submitted, then stops them.
+    public func shutDown() {
+        condition.lock()
+        isShutDown = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     private func runJobs() {
@@ -86,5 +89,7 @@ public final class BlockingThreadPool: @unchecked Sendable {
 
 /// Thrown by `BlockingThreadPool.run` after `shutDown()`.
 public struct BlockingThreadPoolShutDownError: Error, CustomStringConvertible {
+    public init() {}
+
     public var description: String { "The blocking thread pool was shut down before the work could run." }
 }

@@ -14,6 +14,7 @@ public final class SMTPClient: Sendable {
     private let tlsContext: TLSContext
     private let threads: BlockingThreadPool
     private let pool: SMTPSessionPool
+    private let queue = SMTPSendQueue()
     private let reaper: Task<Void, Never>
     private let logger: Logger
 
@@ -95,37 +96,142 @@ public final class SMTPClient: Sendable {
         return try await tokens.accessToken(forceRefresh: forceRefresh)
     }
 
-    private func send(_ envelope: SMTPEnvelope, accessToken: String?) async throws -> SMTPDeliveryReport {
-        let configuration = configuration
-        let tlsContext = tlsContext
-        let logger = logger
-        let pool = pool
-        let maxMessages = maxMessagesPerConnection
-
-        return try await threads.run {
-            pool.recordInUse(1)
-            defer { pool.recordInUse(-1) }
-            let (reused, expired) = pool.checkOut()
-            Self.close(expired)
-
-            if let session = reused {
+    /// Delivers one message like `send(_:)`, and calls `completion` with the outcome on the
+    /// client's thread instead of resuming a task. Under load that saves a task wake-up per
+    /// message. With XOAUTH2 the token provider is asynchronous, so the message takes
+    /// `send(_:)`'s path and `completion` runs on a task.
+    public func send(_ envelope: SMTPEnvelope, completion: @escaping @Sendable (Result<SMTPDeliveryReport, any Error>) -> Void) {
+        if case .oauth2? = configuration.authentication {
+            Task {
                 do {
-                    return try Self.deliver(envelope, on: session, pool: pool, maxMessages: maxMessages)
-                } catch let error as SMTPError where Self.isStaleConnection(error) {
-                    logger.debug("pooled connection was closed by the server; opening a new one", ["smtp.server": configuration.serverDescription])
+                    completion(.success(try await send(envelope)))
+                } catch {
+                    completion(.failure(error))
                 }
             }
-
-            let session = SMTPSession(configuration: configuration, tlsContext: tlsContext, logger: logger)
-            pool.recordOpened()
-            do {
-                try session.open(accessToken: accessToken)
-            } catch {
-                session.close()
-                throw error
-            }
-            return try Self.deliver(envelope, on: session, pool: pool, maxMessages: maxMessages)
+            return
         }
+        enqueue(QueuedMessage(envelope: envelope, accessToken: nil, completion: completion))
+    }
+
+    private func send(_ envelope: SMTPEnvelope, accessToken: String?) async throws -> SMTPDeliveryReport {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(QueuedMessage(envelope: envelope, accessToken: accessToken) { continuation.resume(with: $0) })
+        }
+    }
+
+    private func enqueue(_ message: QueuedMessage) {
+        queue.append(message)
+        let submitted = threads.submit { [self] in sendQueued() }
+        if !submitted {
+            while let stranded = queue.take() {
+                stranded.completion(.failure(BlockingThreadPoolShutDownError()))
+            }
+        }
+    }
+
+    /// A message whose commands went out on `session` with the previous message's data.
+    private struct Continuation {
+        var session: SMTPSession
+        var commands: SMTPSession.PipelinedTransaction
+    }
+
+    /// Sends the oldest queued message, then each message that its connection took on while
+    /// sending the previous one. Every queued message has a job like this one, so a job finds
+    /// the queue empty when connections have taken its message already. Runs on one of the
+    /// client's threads, because it blocks.
+    private func sendQueued() {
+        guard var message = queue.take() else { return }
+        var continuation: Continuation?
+        while true {
+            let (report, next) = send(message, continuing: continuation)
+            message.completion(report)
+            guard let next else { return }
+            (message, continuation) = next
+        }
+    }
+
+    /// Sends one message: on `continuing`'s session when its commands are already out, else on
+    /// a pooled session, or on a new one when none is idle or the pooled one turns out to be
+    /// closed. Returns the outcome and, when one was taken from the queue to pipeline after
+    /// this message's data, the next message, with this session if its commands went out on it.
+    private func send(_ message: QueuedMessage, continuing: Continuation?) -> (Result<SMTPDeliveryReport, any Error>, (QueuedMessage, Continuation?)?) {
+        pool.recordInUse(1)
+        defer { pool.recordInUse(-1) }
+
+        var nextMessage: QueuedMessage?
+        if let continuing {
+            let outcome = transact(message, on: continuing.session, commandsSent: continuing.commands, nextMessage: &nextMessage)
+            if case .failure(let error as SMTPError) = outcome.report, Self.isStaleConnection(error) {
+                logger.debug("connection closed before the pipelined message's replies; opening a new one", ["smtp.server": configuration.serverDescription])
+                continuing.session.close()
+            } else {
+                return finish(outcome, on: continuing.session, nextMessage: nextMessage)
+            }
+        } else {
+            let (reused, expired) = pool.checkOut()
+            Self.close(expired)
+            if let session = reused {
+                let outcome = transact(message, on: session, commandsSent: nil, nextMessage: &nextMessage)
+                if case .failure(let error as SMTPError) = outcome.report, Self.isStaleConnection(error) {
+                    logger.debug("pooled connection was closed by the server; opening a new one", ["smtp.server": configuration.serverDescription])
+                    session.close()
+                } else {
+                    return finish(outcome, on: session, nextMessage: nextMessage)
+                }
+            }
+        }
+
+        let session = SMTPSession(configuration: configuration, tlsContext: tlsContext, logger: logger)
+        pool.recordOpened()
+        do {
+            try session.open(accessToken: message.accessToken)
+        } catch {
+            session.close()
+            return (.failure(error), nil)
+        }
+        let outcome = transact(message, on: session, commandsSent: nil, nextMessage: &nextMessage)
+        return finish(outcome, on: session, nextMessage: nextMessage)
+    }
+
+    /// Sends `message` on `session`, taking the next queued message for pipelining when the
+    /// connection may carry one more.
+    private func transact(
+        _ message: QueuedMessage, on session: SMTPSession, commandsSent: SMTPSession.PipelinedTransaction?,
+        nextMessage: inout QueuedMessage?
+    ) -> SMTPSession.TransactionOutcome {
+        let queue = queue
+        let maxMessages = maxMessagesPerConnection
+        return session.send(message.envelope, commandsSent: commandsSent) {
+            // This message counts once it is sent, so the next one needs room for two.
+            guard session.messagesSent + 2 <= maxMessages, let next = queue.take() else { return nil }
+            nextMessage = next
+            return next.envelope
+        }
+    }
+
+    /// Keeps `session` for the next message when its commands went out on it, and otherwise
+    /// returns the session to the pool, or closes it when it is broken or has carried its
+    /// share of messages.
+    private func finish(
+        _ outcome: SMTPSession.TransactionOutcome, on session: SMTPSession, nextMessage: QueuedMessage?
+    ) -> (Result<SMTPDeliveryReport, any Error>, (QueuedMessage, Continuation?)?) {
+        if case .failure(let error as SMTPError) = outcome.report, error.reply?.code == 421 {
+            // 421: the server is closing this connection.
+            session.isBroken = true
+        }
+        if let nextMessage, let commands = outcome.pipelined, !session.isBroken {
+            return (outcome.report, (nextMessage, Continuation(session: session, commands: commands)))
+        }
+
+        // A broken connection's pipelined commands never got their message data, so the next
+        // message starts again on another connection.
+        if session.isBroken || session.messagesSent >= maxMessagesPerConnection {
+            session.close()
+        } else {
+            pool.checkIn(session)
+        }
+        return (outcome.report, nextMessage.map { ($0, nil) })
     }
 
     /// Connects with the configured settings and reports what the server offers and whether AUTH
@@ -160,31 +266,6 @@ public final class SMTPClient: Sendable {
                 certificate: session.socket?.peerCertificate,
                 authenticated: configuration.authentication == nil ? nil : authenticationError == nil,
                 authenticationError: authenticationError)
-        }
-    }
-
-    /// Sends on `session`, then returns it to the pool when it can carry more messages, or
-    /// closes it.
-    private static func deliver(_ envelope: SMTPEnvelope, on session: SMTPSession, pool: SMTPSessionPool, maxMessages: Int) throws -> SMTPDeliveryReport {
-        do {
-            let report = try session.send(envelope)
-            release(session, pool: pool, maxMessages: maxMessages)
-            return report
-        } catch {
-            if let error = error as? SMTPError, error.reply?.code == 421 {
-                // 421: the server is closing this connection.
-                session.isBroken = true
-            }
-            release(session, pool: pool, maxMessages: maxMessages)
-            throw error
-        }
-    }
-
-    private static func release(_ session: SMTPSession, pool: SMTPSessionPool, maxMessages: Int) {
-        if session.isBroken || session.messagesSent >= maxMessages {
-            session.close()
-        } else {
-            pool.checkIn(session)
         }
     }
 

@@ -1,26 +1,69 @@
 import Foundation
 
 /// The mail transaction (RFC 5321 section 3.3): MAIL FROM, a RCPT TO per recipient, DATA and
-/// the message. With PIPELINING (RFC 2920) the commands up to DATA go out in one write.
+/// the message. With PIPELINING (RFC 2920) the commands up to DATA go out in one write, and
+/// the next message's commands go out in the same write as this message's data, so a message
+/// costs one round trip instead of two.
 extension SMTPSession {
+    /// A message whose MAIL FROM, RCPT TO and DATA went out in the same write as the previous
+    /// message's data (RFC 2920 section 3.1). Their replies are still to be read.
+    struct PipelinedTransaction {
+        var envelope: SMTPEnvelope
+        var mailFrom: SMTPCommand
+        var rcptTos: [SMTPCommand]
+    }
+
+    /// The outcome of one message, and the next message if its commands went out with this
+    /// one's data. Those commands may have been sent even when this message failed.
+    struct TransactionOutcome {
+        var report: Result<SMTPDeliveryReport, any Error>
+        var pipelined: PipelinedTransaction?
+    }
+
     /// Sends one message. Rejected recipients are reported, not thrown; only when none is
     /// accepted does it throw. A session can send many messages one after another.
     func send(_ envelope: SMTPEnvelope) throws -> SMTPDeliveryReport {
-        if needsReset {
-            try reset()
+        try send(envelope, commandsSent: nil, nextEnvelope: { nil }).report.get()
+    }
+
+    /// Sends one message, or, with `commandsSent`, goes on with a message whose commands went
+    /// out with the previous message's data. `nextEnvelope` is asked for the next message just
+    /// before the data goes out; when the server offers PIPELINING and the next message fits
+    /// its limits, that message's commands join the data's write.
+    func send(_ envelope: SMTPEnvelope, commandsSent: PipelinedTransaction?, nextEnvelope: () -> SMTPEnvelope?) -> TransactionOutcome {
+        var pipelined: PipelinedTransaction?
+        do {
+            let report = try transact(envelope, commandsSent: commandsSent, nextEnvelope: nextEnvelope, pipelined: &pipelined)
+            return TransactionOutcome(report: .success(report), pipelined: pipelined)
+        } catch {
+            return TransactionOutcome(report: .failure(error), pipelined: pipelined)
         }
-        needsReset = true
+    }
 
-        try checkSize(of: envelope)
-        let mailFrom = SMTPCommand.mailFrom(envelope.sender, parameters: try mailParameters(for: envelope))
-        let rcptTos = envelope.recipients.map(SMTPCommand.rcptTo)
+    private func transact(
+        _ envelope: SMTPEnvelope, commandsSent: PipelinedTransaction?, nextEnvelope: () -> SMTPEnvelope?,
+        pipelined: inout PipelinedTransaction?
+    ) throws -> SMTPDeliveryReport {
+        let replies: TransactionReplies
+        if let commandsSent {
+            needsReset = true
+            replies = try readPipelinedReplies(mailFrom: commandsSent.mailFrom, rcptTos: commandsSent.rcptTos)
+        } else {
+            if needsReset {
+                try reset()
+            }
+            needsReset = true
 
-        let replies = extensions["PIPELINING"] != nil
-            ? try pipelinedReplies(mailFrom: mailFrom, rcptTos: rcptTos)
-            : try sequentialReplies(mailFrom: mailFrom, rcptTos: rcptTos)
+            try checkSize(of: envelope)
+            let mailFrom = SMTPCommand.mailFrom(envelope.sender, parameters: try mailParameters(for: envelope))
+            let rcptTos = envelope.recipients.map(SMTPCommand.rcptTo)
+            replies = extensions["PIPELINING"] != nil
+                ? try pipelinedReplies(mailFrom: mailFrom, rcptTos: rcptTos)
+                : try sequentialReplies(mailFrom: mailFrom, rcptTos: rcptTos)
+        }
 
         guard replies.mail.isPositiveCompletion else {
-            throw SMTPError(step: .mailFrom, server: server, command: mailFrom, reply: replies.mail)
+            throw SMTPError(step: .mailFrom, server: server, command: replies.mailFrom, reply: replies.mail)
         }
         var report = recipientReport(envelope.recipients, replies: replies.recipients)
 
@@ -39,15 +82,30 @@ extension SMTPSession {
             throw SMTPError(step: .data, server: server, command: .data, reply: dataReply)
         }
 
-        let finalReply = try transmit(envelope.message)
+        pipelined = nextTransaction(nextEnvelope)
+        let finalReply = try transmit(envelope.message, followedBy: pipelined)
+        needsReset = false
+        if finalReply.code == 421 {
+            // The server is closing the connection (RFC 5321 section 3.8).
+            isBroken = true
+        }
         guard finalReply.isPositiveCompletion else {
-            needsReset = false
             throw SMTPError(step: .messageData, server: server, reply: finalReply, detail: "the server rejected the message")
         }
-        needsReset = false
         messagesSent += 1
         report.response = finalReply.description
         return report
+    }
+
+    /// Takes the next message to pipeline after this one's data, when the server offers
+    /// PIPELINING and the message passes the checks its MAIL FROM needs. A message that fails
+    /// them is left to `nextEnvelope`'s caller, which sends it on its own and gets the error.
+    private func nextTransaction(_ nextEnvelope: () -> SMTPEnvelope?) -> PipelinedTransaction? {
+        guard extensions["PIPELINING"] != nil, let envelope = nextEnvelope() else { return nil }
+        guard (try? checkSize(of: envelope)) != nil, let parameters = try? mailParameters(for: envelope) else { return nil }
+        return PipelinedTransaction(
+            envelope: envelope, mailFrom: .mailFrom(envelope.sender, parameters: parameters),
+            rcptTos: envelope.recipients.map(SMTPCommand.rcptTo))
     }
 
     /// Ends an unfinished transaction so the next one starts clean.
@@ -60,6 +118,7 @@ extension SMTPSession {
     }
 
     private struct TransactionReplies {
+        var mailFrom: SMTPCommand
         var mail: SMTPReply
         var recipients: [SMTPReply]
         /// The reply to DATA when it was pipelined; `nil` when DATA is still to be sent.
@@ -70,22 +129,24 @@ extension SMTPSession {
     /// DATA may be the last command of a pipelined group (RFC 2920 section 3.1). A server
     /// rejects it when no recipient was accepted, so no message can start without one.
     private func pipelinedReplies(mailFrom: SMTPCommand, rcptTos: [SMTPCommand]) throws(SMTPError) -> TransactionReplies {
-        let commands = [mailFrom] + rcptTos + [.data]
-        try writeCommands(commands, step: .mailFrom)
+        try writeCommands([mailFrom] + rcptTos + [.data], step: .mailFrom)
+        return try readPipelinedReplies(mailFrom: mailFrom, rcptTos: rcptTos)
+    }
 
+    private func readPipelinedReplies(mailFrom: SMTPCommand, rcptTos: [SMTPCommand]) throws(SMTPError) -> TransactionReplies {
         let mail = try readCommandReply(mailFrom, step: .mailFrom)
         var recipients: [SMTPReply] = []
         for rcptTo in rcptTos {
             recipients.append(try readCommandReply(rcptTo, step: .recipients))
         }
         let data = try readCommandReply(.data, step: .data)
-        return TransactionReplies(mail: mail, recipients: recipients, data: data)
+        return TransactionReplies(mailFrom: mailFrom, mail: mail, recipients: recipients, data: data)
     }
 
     private func sequentialReplies(mailFrom: SMTPCommand, rcptTos: [SMTPCommand]) throws(SMTPError) -> TransactionReplies {
         let mail = try exchange(mailFrom, step: .mailFrom)
         guard mail.isPositiveCompletion else {
-            return TransactionReplies(mail: mail, recipients: [], data: nil)
+            return TransactionReplies(mailFrom: mailFrom, mail: mail, recipients: [], data: nil)
         }
 
         var recipients: [SMTPReply] = []
@@ -97,7 +158,7 @@ extension SMTPSession {
             }
             recipients.append(reply)
         }
-        return TransactionReplies(mail: mail, recipients: recipients, data: nil)
+        return TransactionReplies(mailFrom: mailFrom, mail: mail, recipients: recipients, data: nil)
     }
 
     private func recipientReport(_ recipients: [String], replies: [SMTPReply]) -> SMTPDeliveryReport {
@@ -120,11 +181,7 @@ extension SMTPSession {
 
     private func writeCommands(_ commands: [SMTPCommand], step: SMTPError.Step) throws(SMTPError) {
         guard let socket else { throw SMTPError(step: step, server: server, detail: "not connected") }
-        for command in commands {
-            logger.trace("command", ["smtp.command": command.logLine])
-        }
-
-        let bytes = Array(commands.map { $0.wireLine + "\r\n" }.joined().utf8)
+        let bytes = commandBytes(commands)
         do {
             try socket.write(bytes, deadline: Deadline(after: configuration.timeouts.command), what: "sending the pipelined commands")
         } catch let error as TransportError {
@@ -134,6 +191,14 @@ extension SMTPSession {
             isBroken = true
             throw SMTPError(step: step, server: server, detail: "\(error)")
         }
+    }
+
+    /// The command lines as they go on the wire, each logged at trace level.
+    private func commandBytes(_ commands: [SMTPCommand]) -> [UInt8] {
+        for command in commands {
+            logger.trace("command", ["smtp.command": command.logLine])
+        }
+        return Array(commands.map { $0.wireLine + "\r\n" }.joined().utf8)
     }
 
     /// Reads the reply to one pipelined command. A 421 means the server is closing the
@@ -203,14 +268,19 @@ extension SMTPSession {
     // MARK: - Message data
 
     /// Sends the message with dot-stuffing (RFC 5321 section 4.5.2) and the final `.`, then
-    /// reads the reply. Once the data is on its way the server may deliver it even if the reply
-    /// never arrives, so every failure from here on states that the message may have been delivered.
-    private func transmit(_ message: [UInt8]) throws(SMTPError) -> SMTPReply {
+    /// reads the reply. The next message's commands, when given, go in the same write. Once the
+    /// data is on its way the server may deliver it even if the reply never arrives, so every
+    /// failure from here on states that the message may have been delivered.
+    private func transmit(_ message: [UInt8], followedBy next: PipelinedTransaction?) throws(SMTPError) -> SMTPReply {
         guard let socket else { throw SMTPError(step: .messageData, server: server, detail: "not connected") }
         let deadline = Deadline(after: configuration.timeouts.data)
 
+        var bytes = Self.dotStuffed(message)
+        if let next {
+            bytes.append(contentsOf: commandBytes([next.mailFrom] + next.rcptTos + [.data]))
+        }
         do {
-            try socket.write(Self.dotStuffed(message), deadline: deadline, what: "sending the message data")
+            try socket.write(bytes, deadline: deadline, what: "sending the message data")
             logger.trace("sent message data", ["smtp.bytes": String(message.count)])
             return try readReply(socket: socket, deadline: deadline, what: "waiting for the reply to the message data")
         } catch let error as TransportError {

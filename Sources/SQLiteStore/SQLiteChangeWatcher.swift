@@ -48,22 +48,30 @@ final class SQLiteChangeWatcher: @unchecked Sendable {
 
     private func watch(from initialVersion: Int64?) {
         var lastVersion = initialVersion
-        var timeout = Self.pollIntervalMilliseconds
         while !stopped.isSet {
-            let sawWrite = waitForWALWrite(timeoutMilliseconds: timeout)
-            let version = readDataVersion()
-            let changed = version != lastVersion
-            if changed {
-                lastVersion = version
-                notifier.notify()
-            }
-            // A writer updates the WAL index in shared memory after its last write to the -wal
-            // file, and memory writes raise no inotify event, so a commit can become visible
-            // just after the check. Looking again after a millisecond catches it.
-            timeout = sawWrite && !changed ? 1 : Self.pollIntervalMilliseconds
+            let sawWrite = waitForWALWrite(timeoutMilliseconds: Self.pollIntervalMilliseconds)
+            if noticeNewVersion(after: &lastVersion) || !sawWrite { continue }
+
+            // Nothing new is visible, so the write was this process's own, or another writer's
+            // commit whose WAL index update in shared memory (which raises no inotify event)
+            // has not landed yet. Sleeping a millisecond covers the second case, and lets the
+            // inotify events of this process's own writes merge in the queue meanwhile, so under
+            // load the watcher wakes about once a millisecond instead of once per page written.
+            usleep(1000)
+            _ = drainEventsNamingWALFile()
+            _ = noticeNewVersion(after: &lastVersion)
         }
         connection.close()
         if inotify >= 0 { close(inotify) }
+    }
+
+    /// Notifies when `data_version` differs from `lastVersion`, and returns whether it did.
+    private func noticeNewVersion(after lastVersion: inout Int64?) -> Bool {
+        let version = readDataVersion()
+        guard version != lastVersion else { return false }
+        lastVersion = version
+        notifier.notify()
+        return true
     }
 
     /// Returns true when the `-wal` file was written or created, or false after the timeout.

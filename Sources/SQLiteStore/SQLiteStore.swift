@@ -61,6 +61,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     private static func configure(_ connection: SQLiteConnection) throws {
+        try connection.execute("PRAGMA page_size = 8192")
         try connection.execute("PRAGMA journal_mode = WAL")
         // In WAL mode, NORMAL loses no committed transaction when a process crashes. A power
         // loss can undo the last transactions, and a later attempt then repeats them.

@@ -71,6 +71,8 @@ public final class MailProcessor: Sendable {
     private let now: @Sendable () -> Timestamp
     private let logger: Logger
     private let inFlight = InFlightCounter()
+    /// Claimed documents whose outcome write has not ended yet, so `run` can wait for them.
+    private let unfinished = UnfinishedCounter()
     private let attachmentLoader: AttachmentLoader
     private let templates: MailTemplates
     private let outcomes: OutcomeWriter
@@ -89,7 +91,7 @@ public final class MailProcessor: Sendable {
         self.logger = logger
         self.attachmentLoader = AttachmentLoader(settings: settings.attachments)
         self.templates = MailTemplates(store: store, collection: settings.templatesCollection)
-        self.outcomes = OutcomeWriter(store: store, collection: settings.mailCollection)
+        self.outcomes = OutcomeWriter(store: store, collection: settings.mailCollection, logger: logger)
         self.leases = LeaseRenewer(
             store: store, collection: settings.mailCollection, lease: settings.lease, now: now, logger: logger)
     }
@@ -115,6 +117,9 @@ public final class MailProcessor: Sendable {
                 await store.waitForChange(after: seen, timeout: settings.idlePollInterval)
             }
         }
+        // The tasks above end once their message is handed to the transport, and the outcomes
+        // are written later, so this waits for them.
+        await unfinished.waitUntilZero()
 
         renewal.cancel()
         logger.info("processor stopped", ["mail.collection": settings.mailCollection])
@@ -135,6 +140,7 @@ public final class MailProcessor: Sendable {
                 DeliveryRecord.claim(document.data, at: now, lease: lease)
             }
             inFlight.add(claimed.count)
+            unfinished.add(claimed.count)
             return claimed
         } catch {
             logger.error("claim failed", ["error": "\(error)", "mail.collection": settings.mailCollection])
@@ -145,54 +151,31 @@ public final class MailProcessor: Sendable {
 
     // MARK: - Delivering
 
-    /// Sends one claimed document and records the outcome. It does not throw, because every
-    /// failure ends the attempt as `ERROR` with the error's description.
+    /// Composes one claimed document and hands it to the transport, whose completion records
+    /// the outcome. Nothing here throws, because every failure ends the attempt as
+    /// `ERROR` with the error's description.
     func deliver(_ document: Document) async {
         let attempt = DeliveryRecord.attempt(of: document.data)
-        var metadata: Logger.Metadata = ["mail.id": document.id, "mail.attempt": String(attempt)]
         settings.metrics?.recordAttempt()
-
         leases.add(document.id, attempt: attempt)
-        let outcome: Result<DeliveryInfo, any Error>
+
+        let composed: ComposedMessage
         do {
-            outcome = .success(try await send(document))
+            composed = try await compose(document)
         } catch {
-            outcome = .failure(error)
+            finish(document, attempt: attempt, outcome: .failure(error))
+            return
         }
-        leases.remove(document.id)
-
-        // Free the slot before the final write: the write wakes the claim loop, which must
-        // already see the room.
-        inFlight.add(-1)
-
-        let ttl = settings.ttl
-        let end = now()
-        switch outcome {
-        case .success(let info):
-            metadata["mail.message_id"] = info.messageID
-            metadata["smtp.response"] = info.response
-            metadata["mail.accepted"] = String(info.accepted.count)
-            let recorded = await record(document, endedAt: end, metadata: metadata) { fields in
-                DeliveryRecord.succeed(fields, attempt: attempt, info: info, at: end, ttl: ttl)
-            }
-            if recorded {
-                settings.metrics?.recordSuccess(insertToSuccess: Double(end.millisecondsSince1970 - document.createTime.millisecondsSince1970) / 1000)
-                logger.info("delivered", metadata)
-            }
-        case .failure(let error):
-            metadata["error"] = String(describing: error)
-            let message = String(describing: error)
-            let recorded = await record(document, endedAt: end, metadata: metadata) { fields in
-                DeliveryRecord.fail(fields, attempt: attempt, message: message, at: end, ttl: ttl)
-            }
-            if recorded {
-                settings.metrics?.recordOutcome("error")
-                logger.warning("delivery failed", metadata)
-            }
+        transport.deliver(composed, documentID: document.id) { [self] result in
+            finish(document, attempt: attempt, outcome: result.map { report in
+                DeliveryInfo(
+                    messageID: composed.messageID, accepted: report.accepted, rejected: report.rejected,
+                    pending: report.pending, response: report.response)
+            })
         }
     }
 
-    private func send(_ document: Document) async throws -> DeliveryInfo {
+    private func compose(_ document: Document) async throws -> ComposedMessage {
         let mail = try MailDocument(fields: document.data)
 
         let resolver = RecipientResolver(store: store, usersCollection: settings.usersCollection, logger: logger)
@@ -222,48 +205,76 @@ public final class MailProcessor: Sendable {
         if let signer = settings.dkimSigner {
             composed.bytes = try signer.sign(composed.bytes, at: Date())
         }
-
-        let report = try await transport.deliver(composed, documentID: document.id)
-        return DeliveryInfo(
-            messageID: composed.messageID, accepted: report.accepted, rejected: report.rejected,
-            pending: report.pending, response: report.response)
+        return composed
     }
 
-    /// Writes an outcome and returns whether it was written. While the store fails (a database
-    /// restart, say), the write is tried again with backoff for as long as a lease lasts, so a
-    /// sent message is not left to end as a lease error. After that the attempt stays
-    /// `PROCESSING` and the lease sweep ends it, so the document is never left claimed for good.
-    private func record(
-        _ document: Document, endedAt end: Timestamp, metadata: Logger.Metadata,
-        _ change: @escaping @Sendable (JSONObject) -> JSONObject?
-    ) async -> Bool {
-        let giveUp = ContinuousClock.now.advanced(by: settings.lease)
-        var delay: Duration = .milliseconds(250)
-        while true {
-            do {
-                // The outcome functions read and write only `delivery`, so the store updates that
-                // field alone.
-                let delivery = try await outcomes.write(id: document.id) { current in
-                    change(["delivery": current ?? .null])?["delivery"]
-                }
-                let recordedEnd = delivery?[path: "endTime"]?.stringValue
-                guard recordedEnd == end.description else {
-                    // The document was deleted, or someone else changed its delivery state, while
-                    // this attempt ran.
-                    logger.notice("outcome not recorded because the document changed meanwhile", metadata)
-                    return false
-                }
-                return true
-            } catch {
-                var failure = metadata
-                failure["store.error"] = "\(error)"
-                guard ContinuousClock.now.advanced(by: delay) < giveUp, (try? await Task.sleep(for: delay)) != nil else {
-                    logger.error("recording the outcome failed", failure)
-                    return false
-                }
-                logger.warning("recording the outcome failed; trying again", failure)
-                delay = min(delay * 2, .seconds(5))
-            }
+    /// Ends an attempt: frees its slot and queues its outcome, whose write is then logged and
+    /// counted. Runs on whatever thread the transport finished on.
+    private func finish(_ document: Document, attempt: Int, outcome: Result<DeliveryInfo, any Error>) {
+        leases.remove(document.id)
+        // Free the slot before the final write: the write wakes the claim loop, which must
+        // already see the room.
+        inFlight.add(-1)
+
+        let ttl = settings.ttl
+        let end = now()
+        var metadata: Logger.Metadata = ["mail.id": document.id, "mail.attempt": String(attempt)]
+        let change: @Sendable (JSONObject) -> JSONObject?
+        switch outcome {
+        case .success(let info):
+            metadata["mail.message_id"] = info.messageID
+            metadata["smtp.response"] = info.response
+            metadata["mail.accepted"] = String(info.accepted.count)
+            change = { DeliveryRecord.succeed($0, attempt: attempt, info: info, at: end, ttl: ttl) }
+        case .failure(let error):
+            let message = String(describing: error)
+            metadata["error"] = message
+            change = { DeliveryRecord.fail($0, attempt: attempt, message: message, at: end, ttl: ttl) }
+        }
+
+        // The outcome functions read and write only `delivery`, so the store updates that
+        // field alone. While the store fails, the write is tried again for as long as a lease
+        // lasts, so a sent message is not left to end as a lease error. After that the attempt
+        // stays `PROCESSING` and the lease sweep ends it, so the document is never left claimed
+        // for good.
+        let deadline = ContinuousClock.now.advanced(by: settings.lease)
+        outcomes.write(id: document.id, until: deadline, change: { current in
+            change(["delivery": current ?? .null])?["delivery"]
+        }, completion: { [self, metadata] written in
+            defer { unfinished.add(-1) }
+            report(written, endedAt: end, outcome: outcome, createTime: document.createTime, metadata: metadata)
+        })
+    }
+
+    /// Logs and counts an attempt once its outcome write has ended.
+    private func report(
+        _ written: Result<JSONValue?, any Error>, endedAt end: Timestamp, outcome: Result<DeliveryInfo, any Error>,
+        createTime: Timestamp, metadata: Logger.Metadata
+    ) {
+        let delivery: JSONValue?
+        switch written {
+        case .success(let value):
+            delivery = value
+        case .failure(let error):
+            var failure = metadata
+            failure["store.error"] = "\(error)"
+            logger.error("recording the outcome failed", failure)
+            return
+        }
+        guard delivery?[path: "endTime"]?.stringValue == end.description else {
+            // The document was deleted, or someone else changed its delivery state, while
+            // this attempt ran.
+            logger.notice("outcome not recorded because the document changed meanwhile", metadata)
+            return
+        }
+
+        switch outcome {
+        case .success:
+            settings.metrics?.recordSuccess(insertToSuccess: Double(end.millisecondsSince1970 - createTime.millisecondsSince1970) / 1000)
+            logger.info("delivered", metadata)
+        case .failure:
+            settings.metrics?.recordOutcome("error")
+            logger.warning("delivery failed", metadata)
         }
     }
 
@@ -318,6 +329,36 @@ private final class InFlightCounter: @unchecked Sendable {
 
     func add(_ delta: Int) {
         lock.withLock { count += delta }
+    }
+}
+
+/// A count that a task can wait to fall to zero.
+private final class UnfinishedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func add(_ delta: Int) {
+        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
+            count += delta
+            guard count == 0 else { return [] }
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for waiter in woken {
+            waiter.resume()
+        }
+    }
+
+    func waitUntilZero() async {
+        await withCheckedContinuation { continuation in
+            let isZero = lock.withLock {
+                guard count != 0 else { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if isZero { continuation.resume() }
+        }
     }
 }
 

@@ -7,8 +7,25 @@ public protocol MailTransport: Sendable {
     /// recipient got it, and the error's description becomes `delivery.error`.
     func deliver(_ message: ComposedMessage, documentID: String) async throws -> TransportReport
 
+    /// Hands the message over like `deliver(_:documentID:)`, and calls `completion` with the
+    /// outcome on any thread. A transport that works on threads of its own calls it from there,
+    /// which spares a task wake-up per message under load.
+    func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void)
+
     /// A line for the start-up log: where messages go.
     var summary: String { get }
+}
+
+extension MailTransport {
+    public func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void) {
+        Task {
+            do {
+                completion(.success(try await deliver(message, documentID: documentID)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
 }
 
 /// What a transport did with one message.

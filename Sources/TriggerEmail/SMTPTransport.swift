@@ -20,20 +20,41 @@ public struct SMTPTransport: MailTransport {
     }
 
     public func deliver(_ message: ComposedMessage, documentID: String) async throws -> TransportReport {
-        let envelope = SMTPEnvelope(
+        let started = ContinuousClock.now
+        let outcome: Result<SMTPDeliveryReport, any Error>
+        do {
+            outcome = .success(try await client.send(Self.envelope(of: message)))
+        } catch {
+            outcome = .failure(error)
+        }
+        return try report(outcome, startedAt: started).get()
+    }
+
+    public func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void) {
+        let started = ContinuousClock.now
+        client.send(Self.envelope(of: message)) { outcome in
+            completion(report(outcome, startedAt: started))
+        }
+    }
+
+    private static func envelope(of message: ComposedMessage) -> SMTPEnvelope {
+        SMTPEnvelope(
             sender: message.envelopeSender, recipients: message.envelopeRecipients, message: message.bytes,
             requiresSMTPUTF8: message.requiresSMTPUTF8, containsEightBitBody: message.containsEightBitBody)
-        let started = ContinuousClock.now
-        let report: SMTPDeliveryReport
-        do {
-            report = try await client.send(envelope)
-        } catch {
+    }
+
+    /// Records the transaction's time and reply class, and turns the SMTP report into the
+    /// transport's.
+    private func report(_ outcome: Result<SMTPDeliveryReport, any Error>, startedAt started: ContinuousClock.Instant) -> Result<TransportReport, any Error> {
+        switch outcome {
+        case .success(let report):
+            metrics?.recordSMTPTransaction(seconds: Self.seconds(since: started), replyCode: Int(report.response.prefix(3)))
+            return .success(TransportReport(accepted: report.accepted, rejected: report.rejected, pending: report.pending, response: report.response))
+        case .failure(let error):
             let replyCode = (error as? SMTPError)?.reply?.code ?? (error as? NoRecipientAcceptedError)?.rejections.last?.reply.code
             metrics?.recordSMTPTransaction(seconds: Self.seconds(since: started), replyCode: replyCode)
-            throw error
+            return .failure(error)
         }
-        metrics?.recordSMTPTransaction(seconds: Self.seconds(since: started), replyCode: Int(report.response.prefix(3)))
-        return TransportReport(accepted: report.accepted, rejected: report.rejected, pending: report.pending, response: report.response)
     }
 
     private static func seconds(since start: ContinuousClock.Instant) -> Double {

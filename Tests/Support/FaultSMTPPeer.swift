@@ -92,16 +92,20 @@ public final class FaultSMTPPeer: @unchecked Sendable {
         /// Applies the fault only in the first this many connections; `nil` applies it in every
         /// connection.
         public var faultyConnections: Int?
+        /// At the transaction steps (`mailFrom` to `messageData`), applies the fault only in this
+        /// mail transaction of each connection, counting from 1. With `nil` it applies in every one.
+        public var faultyTransaction: Int?
 
         public init(
             fault: Fault? = nil, offersAuthentication: Bool = false, offersPipelining: Bool = true, completesTLS: Bool = false,
-            faultyConnections: Int? = nil
+            faultyConnections: Int? = nil, faultyTransaction: Int? = nil
         ) {
             self.fault = fault
             self.offersAuthentication = offersAuthentication
             self.offersPipelining = offersPipelining
             self.completesTLS = completesTLS
             self.faultyConnections = faultyConnections
+            self.faultyTransaction = faultyTransaction
         }
     }
 
@@ -117,9 +121,12 @@ public final class FaultSMTPPeer: @unchecked Sendable {
         public var messagesAccepted: Int
         /// Times the fault replaced a normal reply.
         public var faultsApplied: Int
+        /// Commands that had arrived by the time the peer read the final dot before them: the
+        /// client sent them in the same write as the message data.
+        public var pipelinedCommands: Int
 
         public var description: String {
-            "connections \(connections), open \(openConnections), messages received \(messagesReceived), accepted \(messagesAccepted), faults applied \(faultsApplied)"
+            "connections \(connections), open \(openConnections), messages received \(messagesReceived), accepted \(messagesAccepted), faults applied \(faultsApplied), pipelined after data \(pipelinedCommands)"
         }
     }
 
@@ -140,6 +147,7 @@ public final class FaultSMTPPeer: @unchecked Sendable {
         if options.offersAuthentication { arguments.append("--offer-auth") }
         if !options.offersPipelining { arguments.append("--no-pipelining") }
         if let count = options.faultyConnections { arguments += ["--faulty-connections", String(count)] }
+        if let number = options.faultyTransaction { arguments += ["--faulty-transaction", String(number)] }
 
         var caFile: String?
         if options.completesTLS {

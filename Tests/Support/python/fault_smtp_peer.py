@@ -32,7 +32,9 @@ starttls, auth (the first reply to an AUTH command), mail, rcpt, data,
 message (the reply to the final dot) or quit. The three STARTTLS faults always
 apply at starttls and take no --step. The fault applies to every reply of that
 step in every connection, or only in the first N connections with
---faulty-connections N.
+--faulty-connections N. At mail, rcpt, data and message it applies in every
+mail transaction, or only in the Nth of each connection with
+--faulty-transaction N (the first MAIL command starts transaction 1).
 
 EHLO lists PIPELINING (unless --no-pipelining), SIZE, 8BITMIME and
 ENHANCEDSTATUSCODES. It adds STARTTLS with --tls-cert or a fault at the
@@ -54,6 +56,9 @@ file. Its fields:
   messages_accepted   messages whose final dot got a 2xx reply, whether or
                       not the client could read that reply
   faults_applied      times the fault replaced a normal reply
+  pipelined_commands  commands that had already arrived when the peer read
+                      the final dot before them, so the client sent them
+                      without waiting for the reply to the message data
 
 Events go to stderr, one line each. Command arguments are never logged,
 because AUTH lines carry credentials.
@@ -87,6 +92,7 @@ OVERSIZED_LINE_OCTETS = 100_000
 NOT_A_TLS_HANDSHAKE = b"garbage instead of a TLS handshake\r\n"
 INJECTED_LINE = "554 5.7.0 injected before TLS"
 STARTTLS_FAULTS = ["tls-failure", "starttls-refused", "starttls-injection"]
+TRANSACTION_STEPS = ["mail", "rcpt", "data", "message"]
 # Message lines may be much longer than command lines. A line over this limit
 # ends the connection.
 READ_LIMIT = 1 << 20
@@ -181,6 +187,10 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "--faulty-connections", metavar="N", type=parse_connection_count,
         help="apply the fault only in the first N connections (default: every connection)",
     )
+    parser.add_argument(
+        "--faulty-transaction", metavar="N", type=parse_connection_count,
+        help="at mail, rcpt, data and message, apply the fault only in the Nth mail transaction of a connection",
+    )
     return parser
 
 
@@ -211,10 +221,14 @@ def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.Namespace, 
             parser.error("--step needs a fault: --reply, --drop, --stall, --malformed, --multiline or --oversized")
         if arguments.faulty_connections is not None:
             parser.error("--faulty-connections needs a fault")
+        if arguments.faulty_transaction is not None:
+            parser.error("--faulty-transaction needs a fault")
         return arguments, None
 
     if arguments.step is None:
         parser.error(f"--{kind} needs --step")
+    if arguments.faulty_transaction is not None and arguments.step not in TRANSACTION_STEPS:
+        parser.error("--faulty-transaction applies at mail, rcpt, data and message only")
     if kind == "multiline" and arguments.step == "starttls" and not has_tls:
         # A 220 reply to STARTTLS must be followed by a TLS handshake.
         parser.error("--multiline at starttls needs --tls-cert and --tls-key")
@@ -235,6 +249,7 @@ class Status:
             "messages_received": 0,
             "messages_accepted": 0,
             "faults_applied": 0,
+            "pipelined_commands": 0,
         }
         self.write()
 
@@ -272,6 +287,7 @@ class Session:
         self.greeted = False
         self.has_sender = False
         self.recipients = 0
+        self.transactions = 0
 
     async def run(self) -> None:
         try:
@@ -396,6 +412,7 @@ class Session:
         if not self.greeted or self.has_sender:
             await self.send(["503 5.5.1 Bad sequence of commands"])
             return
+        self.transactions += 1
         code = await self.respond("mail", ["250 2.1.0 Ok"])
         self.has_sender = code == 250
 
@@ -416,6 +433,10 @@ class Session:
             return
 
         await self.read_message()
+        # asyncio has no public way to ask whether more input is buffered. Bytes already
+        # there when the final dot is read came in the client's write of the message data.
+        if self.reader._buffer:
+            self.peer.status.add("pipelined_commands")
         self.peer.status.add("messages_received")
         number = self.peer.status.counters["messages_received"]
         log.info("connection %d: message %d received", self.number, number)
@@ -447,7 +468,7 @@ class Session:
         """
         fault = self.fault
         normal_code = int(lines[0][:3])
-        if fault is None or fault.step != step:
+        if fault is None or fault.step != step or not self.in_faulty_transaction():
             await self.send(lines)
             return normal_code
 
@@ -498,6 +519,10 @@ class Session:
 
     # Wire
 
+    def in_faulty_transaction(self) -> bool:
+        faulty = self.peer.faulty_transaction
+        return faulty is None or self.fault is None or self.fault.step not in TRANSACTION_STEPS or self.transactions == faulty
+
     async def send(self, lines: list[str]) -> None:
         self.writer.write("".join(f"{line}\r\n" for line in lines).encode("ascii"))
         await self.writer.drain()
@@ -533,6 +558,7 @@ class Peer:
     def __init__(self, arguments: argparse.Namespace, fault: Fault | None) -> None:
         self.fault = fault
         self.faulty_connections: int | None = arguments.faulty_connections
+        self.faulty_transaction: int | None = arguments.faulty_transaction
         self.tls_context: ssl.SSLContext | None = None
         if arguments.tls_cert is not None:
             self.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import SMTP
+import TestSupport
+import Testing
+
+/// Messages queued for one connection: the next message's MAIL FROM, RCPT TO and DATA go out
+/// in the same write as the previous message's data (RFC 2920 section 3.1). Each case queues
+/// its messages in order on a client with a single connection, against `FaultSMTPPeer`.
+@Suite("SMTP pipelining across messages")
+struct SMTPPipeliningTests {
+    @Test("Queued messages pipelined on one connection")
+    func queuedMessagesArePipelined() async throws {
+        let peer = try await FaultSMTPPeer.start()
+        let outcomes = try await QueuedDelivery.send(count: 10, to: peer)
+
+        for (index, outcome) in outcomes.enumerated() {
+            #expect(throws: Never.self, "message \(index + 1)") { try outcome.get() }
+        }
+        let status = try await peer.waitForStatus { $0.messagesAccepted == 10 }
+        #expect(status.connections == 1)
+        // The first message's commands go out alone. A later message that is queued after the
+        // previous data has left goes out alone too, so not every message is pipelined.
+        #expect(status.pipelinedCommands > 0, "no message was pipelined: \(status)")
+        peer.stop()
+    }
+
+    @Test("Without PIPELINING every message waits for the previous reply")
+    func noPipeliningWithoutTheExtension() async throws {
+        let peer = try await FaultSMTPPeer.start(.init(offersPipelining: false))
+        let outcomes = try await QueuedDelivery.send(count: 5, to: peer)
+
+        for (index, outcome) in outcomes.enumerated() {
+            #expect(throws: Never.self, "message \(index + 1)") { try outcome.get() }
+        }
+        let status = try await peer.waitForStatus { $0.messagesAccepted == 5 }
+        #expect(status.connections == 1)
+        #expect(status.pipelinedCommands == 0)
+        peer.stop()
+    }
+
+    @Test("A message rejected after its data leaves the pipelined one behind it untouched")
+    func rejectedDataKeepsTheConnection() async throws {
+        let peer = try await FaultSMTPPeer.start(.init(fault: .reply("554 5.6.0 Message content rejected", at: .messageData), faultyTransaction: 1))
+        let outcomes = try await QueuedDelivery.send(count: 3, to: peer)
+
+        let error = try #require(outcomes[0].failure as? SMTPError)
+        #expect(error.step == .messageData)
+        #expect(error.reply?.code == 554)
+        #expect(!error.mayHaveBeenDelivered)
+        #expect(throws: Never.self) { try outcomes[1].get() }
+        #expect(throws: Never.self) { try outcomes[2].get() }
+
+        let status = try await peer.waitForStatus { $0.messagesAccepted == 2 }
+        #expect(status.connections == 1)
+        #expect(status.messagesReceived == 3)
+        #expect(status.pipelinedCommands > 0, "no message was pipelined: \(status)")
+        peer.stop()
+    }
+
+    @Test("421 to the data sends the pipelined message again on a new connection, once")
+    func shutdownAfterDataResendsTheNextMessage() async throws {
+        let peer = try await FaultSMTPPeer.start(
+            .init(fault: .reply("421 4.3.2 Service shutting down", at: .messageData), faultyConnections: 1, faultyTransaction: 1))
+        let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
+
+        let error = try #require(outcomes[0].failure as? SMTPError)
+        #expect(error.reply?.code == 421)
+        #expect(error.isTemporary)
+        #expect(throws: Never.self) { try outcomes[1].get() }
+
+        let status = try await peer.waitForStatus { $0.openConnections == 0 && $0.messagesAccepted == 1 }
+        #expect(status.connections == 2)
+        #expect(status.messagesReceived == 2)
+        #expect(status.messagesAccepted == 1)
+        #expect(status.pipelinedCommands > 0, "the second message was not pipelined on the first connection: \(status)")
+        peer.stop()
+    }
+
+    @Test("A connection dropped after the data sends the pipelined message again on a new connection")
+    func dropAfterDataResendsTheNextMessage() async throws {
+        let peer = try await FaultSMTPPeer.start(.init(fault: .drop(at: .messageData), faultyConnections: 1, faultyTransaction: 1))
+        let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
+
+        let error = try #require(outcomes[0].failure as? SMTPError)
+        #expect(error.step == .messageData)
+        #expect(error.mayHaveBeenDelivered)
+        #expect(throws: Never.self) { try outcomes[1].get() }
+
+        let status = try await peer.waitForStatus { $0.openConnections == 0 && $0.messagesAccepted == 1 }
+        #expect(status.connections == 2)
+        #expect(status.messagesAccepted == 1)
+        #expect(status.pipelinedCommands > 0, "the second message was not pipelined on the first connection: \(status)")
+        peer.stop()
+    }
+}
+
+/// Messages handed to one `SMTPClient` with a single connection and 5-second timeouts, in
+/// order, without waiting between them, so each can be pipelined after the one before.
+private enum QueuedDelivery {
+    /// Sends `count` messages to `peer` and returns their outcomes in the order they were queued.
+    static func send(count: Int, to peer: FaultSMTPPeer) async throws -> [Result<SMTPDeliveryReport, any Error>] {
+        let timeouts = SMTPTimeouts(connect: .seconds(5), greeting: .seconds(5), command: .seconds(5), data: .seconds(5))
+        let configuration = SMTPServerConfiguration(host: "127.0.0.1", port: peer.port, security: .startTLSWhenOffered, timeouts: timeouts)
+        let client = try SMTPClient(configuration: configuration, maxConnections: 1, logger: Logger(label: "pipelining", level: .warning, handler: InMemoryLogHandler()))
+
+        let (outcomes, collector) = AsyncStream.makeStream(of: (Int, Result<SMTPDeliveryReport, any Error>).self)
+        for index in 0..<count {
+            client.send(envelope(index)) { outcome in
+                collector.yield((index, outcome))
+            }
+        }
+
+        var results: [Int: Result<SMTPDeliveryReport, any Error>] = [:]
+        for await (index, outcome) in outcomes {
+            results[index] = outcome
+            if results.count == count { break }
+        }
+        withExtendedLifetime(client) {}
+        return (0..<count).compactMap { results[$0] }
+    }
+
+    private static func envelope(_ index: Int) -> SMTPEnvelope {
+        let recipient = "reader\(index + 1)@example.org"
+        let message = "From: shop@example.com\r\nTo: \(recipient)\r\nSubject: Pipelined \(index + 1)\r\n\r\nHello.\r\n"
+        return SMTPEnvelope(sender: "shop@example.com", recipients: [recipient], message: Array(message.utf8))
+    }
+}
+
+private extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
