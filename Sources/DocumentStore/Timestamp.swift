@@ -39,6 +39,36 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The RFC 3339 text, always in UTC with three fraction digits.
     public var description: String {
+        let seconds = floorDivide(millisecondsSince1970, 1000)
+        let days = floorDivide(seconds, 86_400)
+        let date = civilDate(daysSince1970: days)
+        guard (0...9999).contains(date.year) else { return formattedByGmtime() }
+
+        // Every stored document gets several timestamps per delivery, so the 24 characters are
+        // written straight into the string's storage instead of being appended piece by piece.
+        let secondOfDay = Int(seconds - days * 86_400)
+        let fields: [(value: Int, width: Int, separator: UInt8)] = [
+            (date.year, 4, UInt8(ascii: "-")), (date.month, 2, UInt8(ascii: "-")), (date.day, 2, UInt8(ascii: "T")),
+            (secondOfDay / 3600, 2, UInt8(ascii: ":")), (secondOfDay / 60 % 60, 2, UInt8(ascii: ":")), (secondOfDay % 60, 2, UInt8(ascii: ".")),
+            (Int(millisecondsSince1970 - seconds * 1000), 3, UInt8(ascii: "Z")),
+        ]
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var offset = 0
+            for field in fields {
+                var value = field.value
+                for position in stride(from: offset + field.width - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                buffer[offset + field.width] = field.separator
+                offset += field.width + 1
+            }
+            return offset
+        }
+    }
+
+    /// Formats years outside 0 to 9999, which need more or fewer than four digits, with gmtime.
+    private func formattedByGmtime() -> String {
         var seconds = time_t(floorDivide(millisecondsSince1970, 1000))
         let milliseconds = millisecondsSince1970 - Int64(seconds) * 1000
         var parts = tm()
@@ -150,6 +180,21 @@ private func daysInMonth(_ month: Int, year: Int) -> Int {
 private func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
     let quotient = value / divisor
     return (value % divisor < 0) ? quotient - 1 : quotient
+}
+
+/// Returns the proleptic Gregorian year, month and day of a day counted from 1970-01-01. The
+/// count is shifted to start on 0000-03-01, so each 400-year era repeats and leap days end a year.
+private func civilDate(daysSince1970 days: Int64) -> (year: Int, month: Int, day: Int) {
+    let shifted = days + 719_468
+    let era = floorDivide(shifted, 146_097)
+    let dayOfEra = shifted - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let shiftedMonth = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    return (Int(year), Int(month), Int(day))
 }
 
 private func appendPadded(_ value: Int, width: Int, to text: inout String) {

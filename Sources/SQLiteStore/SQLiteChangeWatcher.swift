@@ -49,17 +49,17 @@ final class SQLiteChangeWatcher: @unchecked Sendable {
     private func watch(from initialVersion: Int64?) {
         var lastVersion = initialVersion
         while !stopped.isSet {
-            let sawWrite = waitForWALWrite(timeoutMilliseconds: Self.pollIntervalMilliseconds)
-            if noticeNewVersion(after: &lastVersion) || !sawWrite { continue }
+            var sawWrite = waitForWALWrite(timeoutMilliseconds: Self.pollIntervalMilliseconds)
 
-            // Nothing new is visible, so the write was this process's own, or another writer's
-            // commit whose WAL index update in shared memory (which raises no inotify event)
-            // has not landed yet. Sleeping a millisecond covers the second case, and lets the
-            // inotify events of this process's own writes merge in the queue meanwhile, so under
-            // load the watcher wakes about once a millisecond instead of once per page written.
-            usleep(1000)
-            _ = drainEventsNamingWALFile()
-            _ = noticeNewVersion(after: &lastVersion)
+            // A write that shows no new version yet belongs to a commit, this process's own or
+            // another's, whose WAL index update in shared memory (which raises no inotify event)
+            // has not landed. Looking again a millisecond later catches it, and meanwhile the
+            // events of further writes merge in the inotify queue, so under load the watcher
+            // wakes about once a millisecond instead of once per page written.
+            while !noticeNewVersion(after: &lastVersion), sawWrite, !stopped.isSet {
+                usleep(1000)
+                sawWrite = drainEventsNamingWALFile()
+            }
         }
         connection.close()
         if inotify >= 0 { close(inotify) }

@@ -28,6 +28,9 @@ public struct Configuration: Sendable {
     public var lease: Duration
     /// `SMTP_POOL_SIZE`: SMTP connections open at once at most (default 4).
     public var smtpPoolSize: Int
+    /// `MAX_CLAIMED_DOCUMENTS`: documents one process has claimed and not yet sent, at most
+    /// (default sixteen per SMTP connection).
+    public var maxClaimedDocuments: Int?
     /// Messages sent over one SMTP connection before it is replaced (default 100; the
     /// `maxMessages` parameter of `SMTP_CONNECTION_URI`).
     public var smtpMaxMessagesPerConnection = 100
@@ -91,6 +94,7 @@ public struct Configuration: Sendable {
         ("TTL_EXPIRE_VALUE", "how many TTL_EXPIRE_TYPE units (default 1)"),
         ("LEASE_SECONDS", "seconds an attempt may stay PROCESSING before it counts as failed (default 60)"),
         ("SMTP_POOL_SIZE", "SMTP connections open at once at most (default 4)"),
+        ("MAX_CLAIMED_DOCUMENTS", "documents one process has claimed and not yet sent, at most (default 16 per SMTP connection)"),
         ("OUTBOX_DIR", "folder for messages when SMTP_CONNECTION_URI is unset (default outbox)"),
         ("LOG_LEVEL", "trace, debug, info, notice, warning or error (default info)"),
         ("ATTACHMENT_MAX_BYTES", "maximum size of one attachment in bytes, after decoding (default 10485760)"),
@@ -158,6 +162,9 @@ public struct Configuration: Sendable {
         }
         if let text = value("SMTP_POOL_SIZE") {
             configuration.smtpPoolSize = try positiveInteger("SMTP_POOL_SIZE", text)
+        }
+        if let text = value("MAX_CLAIMED_DOCUMENTS") {
+            configuration.maxClaimedDocuments = try positiveInteger("MAX_CLAIMED_DOCUMENTS", text)
         }
         if let level = value("LOG_LEVEL") {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level.lowercased()) else {

@@ -19,8 +19,10 @@ public final class MailProcessor: Sendable {
         public var ttl: TTLPolicy
         /// The maximum number of documents claimed and not yet sent. A sent document's outcome
         /// may still wait to be written, so slightly more can be `PROCESSING` when the store falls
-        /// behind. From a configuration it is four per SMTP connection, so a composed message is
-        /// waiting when a connection frees up.
+        /// behind. From a configuration it is `MAX_CLAIMED_DOCUMENTS`, by default sixteen per SMTP
+        /// connection: every claim and every outcome batch is a transaction with a fixed cost,
+        /// and a wider window lets each carry more documents. A worker that dies leaves this many
+        /// attempts to end as lease errors.
         public var maxInFlight: Int
         /// How often expired leases are looked for.
         public var sweepInterval: Duration
@@ -59,7 +61,8 @@ public final class MailProcessor: Sendable {
                 mailCollection: configuration.mailCollection, usersCollection: configuration.usersCollection,
                 templatesCollection: configuration.templatesCollection,
                 defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo,
-                lease: configuration.lease, ttl: configuration.ttl, maxInFlight: configuration.smtpPoolSize * 4,
+                lease: configuration.lease, ttl: configuration.ttl,
+                maxInFlight: configuration.maxClaimedDocuments ?? configuration.smtpPoolSize * 16,
                 attachments: configuration.attachments)
         }
     }

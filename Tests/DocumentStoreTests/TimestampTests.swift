@@ -23,6 +23,30 @@ struct TimestampTests {
         #expect(Timestamp(millisecondsSince1970: milliseconds).description == expected)
     }
 
+    @Test("format agrees with gmtime from year 1 to 9999")
+    func formatAgreesWithGmtime() {
+        var generator = SystemRandomNumberGenerator()
+        let first: Int64 = -62_135_596_800_000
+        let last: Int64 = 253_402_300_799_999
+        var samples: [Int64] = (0..<20_000).map { _ in Int64.random(in: first...last, using: &generator) }
+        // Days around the leap days and the turns of the centuries that are and are not leap years.
+        samples += [951_782_399_999, 951_782_400_000, 951_868_800_000, -2_203_891_200_001, -2_203_891_200_000, 4_107_542_400_000]
+
+        for milliseconds in samples {
+            #expect(Timestamp(millisecondsSince1970: milliseconds).description == Self.gmtimeText(milliseconds), "\(milliseconds)")
+        }
+    }
+
+    private static func gmtimeText(_ milliseconds: Int64) -> String {
+        var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+        let fraction = Int(milliseconds - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+    }
+
     @Test(
         "parse",
         arguments: [

@@ -18,12 +18,12 @@ struct DashboardBrowserTests {
 
     @Test("List shows PENDING to SUCCESS live")
     func listUpdatesLive() async throws {
-        // With one SMTP connection the processor claims four documents at most, so the fifth
-        // stays PENDING until the first is delivered, 2 s later.
+        // With one SMTP connection and MAX_CLAIMED_DOCUMENTS=4 the processor claims four
+        // documents at most, so the fifth stays PENDING until the first is delivered, 2 s later.
         let smtp = try await SMTPTestServer.start(.init(dataDelay: 2))
         let token = UUID().uuidString
         let serve = try await DashboardServe.start(environment: [
-            "SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)", "SMTP_POOL_SIZE": "1", "API_TOKEN": token,
+            "SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)", "SMTP_POOL_SIZE": "1", "MAX_CLAIMED_DOCUMENTS": "4", "API_TOKEN": token,
         ])
 
         let outcome = await capturingResult { try await BrowserTools.run(case: "live", url: serve.url, arguments: ["--token", token, "--documents", "5"]) }

@@ -270,11 +270,13 @@ struct HTTPAPITests {
 
     @Test("Document watch streams PENDING then SUCCESS")
     func watchDocument() async throws {
-        // The SMTP server delays its reply to the message data until released, and with
-        // SMTP_POOL_SIZE=1 serve claims at most four documents at a time. With four documents
-        // ahead of it, the watched one stays PENDING until the release.
+        // The SMTP server delays its reply to the message data until released, and serve claims
+        // at most four documents at a time. With four documents ahead of it, the watched one
+        // stays PENDING until the release.
         let smtp = try await SMTPTestServer.start(SMTPTestServer.Options(holdsData: true))
-        let server = try await APIServer.start(["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)", "SMTP_POOL_SIZE": "1"])
+        let server = try await APIServer.start([
+            "SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)", "SMTP_POOL_SIZE": "1", "MAX_CLAIMED_DOCUMENTS": "4",
+        ])
         let api = server.client
 
         for index in 0..<4 {

@@ -17,6 +17,17 @@ struct ConfigurationTests {
         #expect(configuration.outboxDirectory == "outbox")
     }
 
+    @Test("Claimed documents: sixteen per connection or MAX_CLAIMED_DOCUMENTS")
+    func claimedDocuments() throws {
+        let pooled = try Configuration.load(environment: ["SMTP_POOL_SIZE": "3"])
+        #expect(pooled.maxClaimedDocuments == nil)
+        #expect(MailProcessor.Settings(pooled).maxInFlight == 48)
+
+        let limited = try Configuration.load(environment: ["SMTP_POOL_SIZE": "3", "MAX_CLAIMED_DOCUMENTS": "5"])
+        #expect(limited.maxClaimedDocuments == 5)
+        #expect(MailProcessor.Settings(limited).maxInFlight == 5)
+    }
+
     @Test("PostgreSQL URL hides its password")
     func postgresURL() throws {
         let configuration = try Configuration.load(environment: [
@@ -71,6 +82,7 @@ struct ConfigurationTests {
         let cases: [([String: String], String)] = [
             (["LEASE_SECONDS": "0"], "Invalid LEASE_SECONDS: \"0\" is not a whole number greater than 0."),
             (["SMTP_POOL_SIZE": "four"], "Invalid SMTP_POOL_SIZE: \"four\" is not a whole number greater than 0."),
+            (["MAX_CLAIMED_DOCUMENTS": "0"], "Invalid MAX_CLAIMED_DOCUMENTS: \"0\" is not a whole number greater than 0."),
             (["TTL_EXPIRE_TYPE": "decade"], "Invalid TTL_EXPIRE_TYPE: \"decade\" is not one of never, hour, day, week, month, year."),
             (["DATABASE_URL": "mysql://user:secret@x"], "Invalid DATABASE_URL: the scheme \"mysql\" is not a database URL; write sqlite:PATH or postgres://USER@HOST:5432/DATABASE."),
             (["API_TOKEN": "   short   "], "Invalid API_TOKEN: the token must be at least 16 characters without spaces; use a long random string, such as the output of openssl rand -hex 32."),
