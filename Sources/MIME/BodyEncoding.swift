@@ -43,28 +43,28 @@ struct EncodedBody {
         }
     }
 
-    /// Turns CR LF, lone CR and lone LF into CR LF.
+    /// Turns CR LF, lone CR and lone LF into CR LF, copying the runs between line breaks whole.
     static func canonicalLineBreaks(_ bytes: [UInt8]) -> [UInt8] {
         if hasOnlyCRLFLineBreaks(bytes) { return bytes }
 
         var output = [UInt8]()
-        output.reserveCapacity(bytes.count + bytes.count / 32)
-
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x0D {
+        output.reserveCapacity(bytes.count + bytes.count / 32 + 2)
+        bytes.withUnsafeBufferPointer { input in
+            var runStart = 0
+            var index = 0
+            while index < input.count {
+                let byte = input[index]
+                guard byte == 0x0D || byte == 0x0A else {
+                    index += 1
+                    continue
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<index]))
                 output.append(0x0D)
                 output.append(0x0A)
-                index += (index + 1 < bytes.count && bytes[index + 1] == 0x0A) ? 2 : 1
-            } else if byte == 0x0A {
-                output.append(0x0D)
-                output.append(0x0A)
-                index += 1
-            } else {
-                output.append(byte)
-                index += 1
+                index += (byte == 0x0D && index + 1 < input.count && input[index + 1] == 0x0A) ? 2 : 1
+                runStart = index
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<input.count]))
         }
         return output
     }

@@ -23,4 +23,10 @@ extension Array where Element == UInt8 {
             }
         }
     }
+
+    /// Whether the bytes end with CR LF. Comparing `suffix(2)` with an array literal picks
+    /// `Sequence.suffix`, which walks the whole message.
+    var endsWithLineBreak: Bool {
+        count >= 2 && self[count - 2] == 0x0D && self[count - 1] == 0x0A
+    }
 }

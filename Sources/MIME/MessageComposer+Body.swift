@@ -119,7 +119,7 @@ extension MessageComposer {
             let separator: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
             guard let split = bytes.firstIndex(ofBytes: separator) else { return (bytes + [0x0D, 0x0A], []) }
             var body = Array(bytes[(split + separator.count)...])
-            if body.suffix(2) == [0x0D, 0x0A] { body.removeLast(2) }
+            if body.endsWithLineBreak { body.removeLast(2) }
             return (Array(bytes[..<split]) + [0x0D, 0x0A], body)
 
         case .multipart(let subtype, let children):

@@ -67,7 +67,7 @@ public struct MessageComposer: Sendable {
         bytes += body.header
         bytes += [0x0D, 0x0A]
         bytes += body.body
-        if bytes.suffix(2) != [0x0D, 0x0A] { bytes += [0x0D, 0x0A] }
+        if !bytes.endsWithLineBreak { bytes += [0x0D, 0x0A] }
 
         return ComposedMessage(
             messageID: messageID,
