@@ -120,6 +120,14 @@ public final class SMTPClient: Sendable {
         }
     }
 
+    /// Reports every message that is still waiting for a connection as `MessageNotSentError`,
+    /// so that stopping waits only for the messages already on a connection.
+    public func cancelQueuedMessages() {
+        while let message = queue.take() {
+            message.completion(.failure(MessageNotSentError()))
+        }
+    }
+
     private func enqueue(_ message: QueuedMessage) {
         queue.append(message)
         let submitted = threads.submit { [self] in sendQueued() }
@@ -162,7 +170,7 @@ public final class SMTPClient: Sendable {
         var nextMessage: QueuedMessage?
         if let continuing {
             let outcome = transact(message, on: continuing.session, commandsSent: continuing.commands, nextMessage: &nextMessage)
-            if case .failure(let error as SMTPError) = outcome.report, Self.isStaleConnection(error) {
+            if case .failure(let error as SMTPError) = outcome.report, Self.isStaleConnection(error, on: continuing.session) {
                 logger.debug("connection closed before the pipelined message's replies; opening a new one", ["smtp.server": configuration.serverDescription])
                 continuing.session.close()
             } else {
@@ -173,7 +181,7 @@ public final class SMTPClient: Sendable {
             Self.close(expired)
             if let session = reused {
                 let outcome = transact(message, on: session, commandsSent: nil, nextMessage: &nextMessage)
-                if case .failure(let error as SMTPError) = outcome.report, Self.isStaleConnection(error) {
+                if case .failure(let error as SMTPError) = outcome.report, Self.isStaleConnection(error, on: session) {
                     logger.debug("pooled connection was closed by the server; opening a new one", ["smtp.server": configuration.serverDescription])
                     session.close()
                 } else {
@@ -269,10 +277,12 @@ public final class SMTPClient: Sendable {
         }
     }
 
-    /// Returns whether a reused connection failed before any of the message was sent, because the server
-    /// had closed it or is closing it (421): sending again on a new connection is safe.
-    private static func isStaleConnection(_ error: SMTPError) -> Bool {
-        guard !error.mayHaveBeenDelivered, error.step == .mailFrom || error.step == .recipients else { return false }
+    /// Returns whether a reused connection failed before any of the message data was sent,
+    /// because the server had closed it or is closing it (421): sending again on a new
+    /// connection is safe. A check of the message itself, such as SIZE, leaves the session
+    /// unbroken and is no reason to replace the connection.
+    private static func isStaleConnection(_ error: SMTPError, on session: SMTPSession) -> Bool {
+        guard session.isBroken, !error.mayHaveBeenDelivered, [.mailFrom, .recipients, .data].contains(error.step) else { return false }
         if let reply = error.reply { return reply.code == 421 }
         return true
     }

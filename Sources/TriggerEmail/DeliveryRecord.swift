@@ -86,6 +86,24 @@ public enum DeliveryRecord {
         return updated
     }
 
+    /// Gives back the claim of an attempt whose message never reached the server, as when the
+    /// processor stops before a connection took it. The document is `PENDING` again with the
+    /// attempt count it had before, so the next worker sends it. Returns `nil` when the document
+    /// no longer belongs to that attempt.
+    public static func release(_ fields: JSONObject, attempt: Int) -> JSONObject? {
+        guard var delivery = fields["delivery"]?.objectValue,
+            delivery["state"]?.stringValue == DeliveryState.processing.rawValue,
+            Int(attempts(delivery)) == attempt
+        else { return nil }
+
+        delivery["state"] = .string(DeliveryState.pending.rawValue)
+        delivery["attempts"] = .number(Double(max(attempt - 1, 0)))
+        delivery["leaseExpireTime"] = .null
+        var updated = fields
+        updated["delivery"] = .object(delivery)
+        return updated
+    }
+
     /// Ends an attempt whose lease has run out as `ERROR`. Returns `nil` unless the document is
     /// still `PROCESSING` and its lease (or a missing one) is before `now`.
     public static func expireLease(_ fields: JSONObject, at now: Timestamp, ttl: TTLPolicy) -> JSONObject? {

@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Logging
 import MIME
+import SMTP
 
 /// The delivery loop. It claims ready documents from the mail collection, sends each one and
 /// records the outcome. Beside it, a sweep ends attempts whose lease has expired.
@@ -120,8 +121,10 @@ public final class MailProcessor: Sendable {
                 await store.waitForChange(after: seen, timeout: settings.idlePollInterval)
             }
         }
-        // The tasks above end once their message is handed to the transport, and the outcomes
-        // are written later, so this waits for them.
+        // The tasks above end once their message is handed to the transport. Messages still
+        // waiting for a connection go back to PENDING instead of holding up the stop, and the
+        // outcomes of the others are written later, so this waits for them.
+        transport.cancelQueuedMessages()
         await unfinished.waitUntilZero()
 
         renewal.cancel()
@@ -229,6 +232,8 @@ public final class MailProcessor: Sendable {
             metadata["smtp.response"] = info.response
             metadata["mail.accepted"] = String(info.accepted.count)
             change = { DeliveryRecord.succeed($0, attempt: attempt, info: info, at: end, ttl: ttl) }
+        case .failure(let error) where error is MessageNotSentError:
+            change = { DeliveryRecord.release($0, attempt: attempt) }
         case .failure(let error):
             let message = String(describing: error)
             metadata["error"] = message
@@ -262,6 +267,14 @@ public final class MailProcessor: Sendable {
             var failure = metadata
             failure["store.error"] = "\(error)"
             logger.error("recording the outcome failed", failure)
+            return
+        }
+        if case .failure(let error) = outcome, error is MessageNotSentError {
+            if delivery?[path: "state"]?.stringValue == DeliveryState.pending.rawValue {
+                logger.info("claim released because the message was not sent before stopping", metadata)
+            } else {
+                logger.notice("claim not released because the document changed meanwhile", metadata)
+            }
             return
         }
         guard delivery?[path: "endTime"]?.stringValue == end.description else {

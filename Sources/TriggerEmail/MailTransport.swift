@@ -1,4 +1,5 @@
 import MIME
+import SMTP
 
 /// The destination of composed messages: an SMTP server, or the outbox folder when none is
 /// configured.
@@ -12,11 +13,18 @@ public protocol MailTransport: Sendable {
     /// which spares a task wake-up per message under load.
     func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void)
 
+    /// Ends the wait of every message not yet handed to the server: its completion gets
+    /// `MessageNotSentError`. Called when the processor stops.
+    func cancelQueuedMessages()
+
     /// A line for the start-up log: where messages go.
     var summary: String { get }
 }
 
 extension MailTransport {
+    /// Transports that hand each message over at once have no queue to cancel.
+    public func cancelQueuedMessages() {}
+
     public func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void) {
         Task {
             do {

@@ -33,8 +33,17 @@ public struct SMTPTransport: MailTransport {
     public func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void) {
         let started = ContinuousClock.now
         client.send(Self.envelope(of: message)) { outcome in
+            if case .failure(let error) = outcome, error is MessageNotSentError {
+                // No transaction took place, so there is nothing to measure.
+                completion(.failure(error))
+                return
+            }
             completion(report(outcome, startedAt: started))
         }
+    }
+
+    public func cancelQueuedMessages() {
+        client.cancelQueuedMessages()
     }
 
     private static func envelope(of message: ComposedMessage) -> SMTPEnvelope {

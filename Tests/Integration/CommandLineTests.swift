@@ -156,6 +156,59 @@ struct CommandLineTests {
         #expect(serve.standardError.contains("processor stopped"))
     }
 
+    @Test("Stopping returns unsent claims to PENDING")
+    func stopReleasesUnsentClaims() async throws {
+        // The server delays its reply to the first message's data until released. With one
+        // connection the worker then has that message on the wire, at most one more whose
+        // commands followed its data, and the rest of its claimed documents waiting.
+        let server = try await SMTPTestServer.start(.init(holdsData: true))
+        let program = try ProgramRunner(environment: ["DEFAULT_FROM": "shop@example.com"])
+        var ids: [String] = []
+        for _ in 0..<6 {
+            ids.append(try #require(try await program.run(["add"], input: Self.message).lines.first))
+        }
+        let smtp = ["SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(server.port)", "SMTP_POOL_SIZE": "1"]
+        let worker = try program.start(["worker"], environment: smtp)
+
+        for id in ids {
+            _ = try await program.waitForState(id, ["PROCESSING"])
+        }
+        let deadline = ContinuousClock.now.advanced(by: TestEnvironment.patience)
+        while server.dataReceivedCount == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.dataReceivedCount == 1)
+
+        worker.terminate()
+        // The waiting documents go back before the server replies to the first message's data.
+        _ = try await program.waitForState(try #require(ids.last), ["PENDING"])
+        try server.releaseData()
+        #expect(try await worker.waitForExit() == 0)
+        #expect(worker.standardError.contains("claim released because the message was not sent before stopping"))
+
+        var sent = 0
+        for id in ids {
+            let document = try await program.waitForState(id, ["SUCCESS", "PENDING"])
+            if document[path: "data.delivery.state"] == "SUCCESS" {
+                sent += 1
+                continue
+            }
+            #expect(document[path: "data.delivery.attempts"] == 0)
+            #expect(document[path: "data.delivery.leaseExpireTime"] == .null)
+        }
+        #expect((1...2).contains(sent), "\(sent) documents were sent before the stop")
+
+        // The next worker sends the released documents, and each message reaches the server once.
+        let next = try program.start(["worker"], environment: smtp)
+        for id in ids {
+            let delivered = try await program.waitForState(id, ["SUCCESS"])
+            #expect(delivered[path: "data.delivery.attempts"] == 1)
+        }
+        #expect(try await server.waitForMessages(6).count == 6)
+        next.terminate()
+        try await next.waitForExit()
+    }
+
     @Test("Killed worker's attempt ends by lease expiry")
     func killedWorkerLeaseExpires() async throws {
         // The server never replies to the message data, so the attempt lasts until the kill.

@@ -25,7 +25,7 @@ struct SMTPPipeliningTests {
         peer.stop()
     }
 
-    @Test("Without PIPELINING every message waits for the previous reply")
+    @Test("No pipelining without PIPELINING")
     func noPipeliningWithoutTheExtension() async throws {
         let peer = try await FaultSMTPPeer.start(.init(offersPipelining: false))
         let outcomes = try await QueuedDelivery.send(count: 5, to: peer)
@@ -39,7 +39,7 @@ struct SMTPPipeliningTests {
         peer.stop()
     }
 
-    @Test("A message rejected after its data leaves the pipelined one behind it untouched")
+    @Test("Rejected data spares the next message")
     func rejectedDataKeepsTheConnection() async throws {
         let peer = try await FaultSMTPPeer.start(.init(fault: .reply("554 5.6.0 Message content rejected", at: .messageData), faultyTransaction: 1))
         let outcomes = try await QueuedDelivery.send(count: 3, to: peer)
@@ -58,7 +58,7 @@ struct SMTPPipeliningTests {
         peer.stop()
     }
 
-    @Test("421 to the data sends the pipelined message again on a new connection, once")
+    @Test("421 after data resends the next message")
     func shutdownAfterDataResendsTheNextMessage() async throws {
         let peer = try await FaultSMTPPeer.start(
             .init(fault: .reply("421 4.3.2 Service shutting down", at: .messageData), faultyConnections: 1, faultyTransaction: 1))
@@ -77,7 +77,7 @@ struct SMTPPipeliningTests {
         peer.stop()
     }
 
-    @Test("A connection dropped after the data sends the pipelined message again on a new connection")
+    @Test("Drop after data resends the next message")
     func dropAfterDataResendsTheNextMessage() async throws {
         let peer = try await FaultSMTPPeer.start(.init(fault: .drop(at: .messageData), faultyConnections: 1, faultyTransaction: 1))
         let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
@@ -93,20 +93,53 @@ struct SMTPPipeliningTests {
         #expect(status.pipelinedCommands > 0, "the second message was not pipelined on the first connection: \(status)")
         peer.stop()
     }
+
+    @Test("Drop at pipelined DATA resends it")
+    func dropAtPipelinedDataResends() async throws {
+        let peer = try await FaultSMTPPeer.start(.init(fault: .drop(at: .data), faultyConnections: 1, faultyTransaction: 2))
+        let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
+
+        #expect(throws: Never.self, "message 1") { try outcomes[0].get() }
+        #expect(throws: Never.self, "message 2") { try outcomes[1].get() }
+        let status = try await peer.waitForStatus { $0.openConnections == 0 && $0.messagesAccepted == 2 }
+        #expect(status.connections == 2)
+        #expect(status.messagesReceived == 2)
+        peer.stop()
+    }
+
+    @Test("Failed local check keeps the connection")
+    func localCheckKeepsConnection() async throws {
+        let peer = try await FaultSMTPPeer.start()
+        let outcomes = try await QueuedDelivery.send(count: 3, to: peer, needingSMTPUTF8: [1])
+
+        #expect(throws: Never.self, "message 1") { try outcomes[0].get() }
+        let error = try #require(outcomes[1].failure as? SMTPError)
+        #expect(error.step == .mailFrom)
+        #expect(error.reply == nil)
+        #expect(error.description.contains("does not offer SMTPUTF8"))
+        #expect(throws: Never.self, "message 3") { try outcomes[2].get() }
+
+        let status = try await peer.waitForStatus { $0.messagesAccepted == 2 }
+        #expect(status.connections == 1, "a healthy connection was replaced: \(status)")
+        peer.stop()
+    }
 }
 
 /// Messages handed to one `SMTPClient` with a single connection and 5-second timeouts, in
 /// order, without waiting between them, so each can be pipelined after the one before.
 private enum QueuedDelivery {
     /// Sends `count` messages to `peer` and returns their outcomes in the order they were queued.
-    static func send(count: Int, to peer: FaultSMTPPeer) async throws -> [Result<SMTPDeliveryReport, any Error>] {
+    /// The messages at the positions in `needingSMTPUTF8` (from 0) need the SMTPUTF8 extension.
+    static func send(count: Int, to peer: FaultSMTPPeer, needingSMTPUTF8: Set<Int> = []) async throws -> [Result<SMTPDeliveryReport, any Error>] {
         let timeouts = SMTPTimeouts(connect: .seconds(5), greeting: .seconds(5), command: .seconds(5), data: .seconds(5))
         let configuration = SMTPServerConfiguration(host: "127.0.0.1", port: peer.port, security: .startTLSWhenOffered, timeouts: timeouts)
         let client = try SMTPClient(configuration: configuration, maxConnections: 1, logger: Logger(label: "pipelining", level: .warning, handler: InMemoryLogHandler()))
 
         let (outcomes, collector) = AsyncStream.makeStream(of: (Int, Result<SMTPDeliveryReport, any Error>).self)
         for index in 0..<count {
-            client.send(envelope(index)) { outcome in
+            var message = envelope(index)
+            message.requiresSMTPUTF8 = needingSMTPUTF8.contains(index)
+            client.send(message) { outcome in
                 collector.yield((index, outcome))
             }
         }

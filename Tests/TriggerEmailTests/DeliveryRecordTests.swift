@@ -87,6 +87,23 @@ struct DeliveryRecordTests {
         #expect(DeliveryRecord.renewLease(done, attempt: 1, at: later, lease: .seconds(60)) == nil)
     }
 
+    @Test("Released claim is PENDING with the earlier count")
+    func releaseClaim() throws {
+        let fields: JSONObject = [
+            "to": "a@example.org",
+            "delivery": ["state": "RETRY", "startTime": "2026-12-01T00:00:00.000Z", "attempts": 2, "error": "550 no"],
+        ]
+        let claimed = try #require(DeliveryRecord.claim(fields, at: start, lease: .seconds(60)))
+        let released = try #require(DeliveryRecord.release(claimed, attempt: 3))
+
+        #expect(released["to"] == "a@example.org")
+        #expect(released["delivery"] == [
+            "state": "PENDING", "startTime": "2026-12-01T00:00:00.000Z", "attempts": 2, "error": "550 no", "leaseExpireTime": nil,
+        ])
+        #expect(DeliveryRecord.release(claimed, attempt: 2) == nil)
+        #expect(DeliveryRecord.release(fields, attempt: 2) == nil)
+    }
+
     @Test("Failure removes the info of an earlier success")
     func failureRemovesInfo() throws {
         var fields = try #require(DeliveryRecord.claim([:], at: start, lease: .seconds(60)))
