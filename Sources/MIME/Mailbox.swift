@@ -11,12 +11,18 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var localPart: Substring {
-        address[..<(address.lastIndex(of: "@") ?? address.endIndex)]
+        address[..<(atSign ?? address.endIndex)]
     }
 
     public var domain: Substring {
-        guard let at = address.lastIndex(of: "@") else { return "" }
+        guard let at = atSign else { return "" }
         return address[address.index(after: at)...]
+    }
+
+    /// The position of the last `@`. Searched among Unicode scalars, because a search among
+    /// Characters breaks the whole address into grapheme clusters, and every message needs it.
+    private var atSign: String.Index? {
+        address.unicodeScalars.lastIndex(of: "@")
     }
 
     /// Whether the local part has non-ASCII characters, which only a server offering SMTPUTF8

@@ -92,14 +92,17 @@ public struct MessageComposer: Sendable {
         return HeaderFolding.field(name, tokens: tokens)
     }
 
+    /// The characters that a display name can carry only inside a quoted-string (RFC 5322
+    /// section 3.2.3).
+    private static let specials = Set("()<>[]:;@\\,.\"")
+
     /// Splits a display name into RFC 5322 `phrase` tokens: atoms as they are, a quoted string when it
     /// has specials, encoded-words when it is not ASCII.
     private func displayNameTokens(_ displayName: String?, fieldName: String, isFirst: Bool) -> [String] {
         guard let displayName, !displayName.isEmpty else { return [] }
 
         if EncodedWord.isPlainEnough(displayName) {
-            let specials = Set("()<>[]:;@\\,.\"")
-            if !displayName.contains(where: { specials.contains($0) }) {
+            if !displayName.contains(where: { Self.specials.contains($0) }) {
                 return displayName.split(separator: " ").map(String.init)
             }
             let escaped = displayName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
