@@ -224,10 +224,7 @@ public final class SMTPClient: Sendable {
     private func finish(
         _ outcome: SMTPSession.TransactionOutcome, on session: SMTPSession, nextMessage: QueuedMessage?
     ) -> (Result<SMTPDeliveryReport, any Error>, (QueuedMessage, Continuation?)?) {
-        if case .failure(let error as SMTPError) = outcome.report, error.reply?.code == 421 {
-            // 421: the server is closing this connection.
-            session.isBroken = true
-        }
+        // The session marks itself broken on a 421 reply or a failed read or write.
         if let nextMessage, let commands = outcome.pipelined, !session.isBroken {
             return (outcome.report, (nextMessage, Continuation(session: session, commands: commands)))
         }

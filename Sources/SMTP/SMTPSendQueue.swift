@@ -3,7 +3,7 @@ import Foundation
 /// A message waiting for a connection, and what to call once the server has replied to it.
 struct QueuedMessage: Sendable {
     var envelope: SMTPEnvelope
-    /// The XOAUTH2 bearer token, for the connection opened for this message if one is.
+    /// The XOAUTH2 bearer token, used when a connection is opened for this message.
     var accessToken: String?
     var completion: @Sendable (Result<SMTPDeliveryReport, any Error>) -> Void
 }

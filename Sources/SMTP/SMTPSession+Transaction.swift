@@ -27,9 +27,9 @@ extension SMTPSession {
     }
 
     /// Sends one message, or, with `commandsSent`, goes on with a message whose commands went
-    /// out with the previous message's data. `nextEnvelope` is asked for the next message just
-    /// before the data goes out; when the server offers PIPELINING and the next message fits
-    /// its limits, that message's commands join the data's write.
+    /// out with the previous message's data. Just before the data goes out, `nextEnvelope` is
+    /// asked for the next message. When the server offers PIPELINING and that message fits its
+    /// limits, the message's commands join the data's write.
     func send(_ envelope: SMTPEnvelope, commandsSent: PipelinedTransaction?, nextEnvelope: () -> SMTPEnvelope?) -> TransactionOutcome {
         var pipelined: PipelinedTransaction?
         do {
@@ -193,7 +193,7 @@ extension SMTPSession {
         }
     }
 
-    /// The command lines as they go on the wire, each logged at trace level.
+    /// Returns the command lines as they go on the wire, and logs each at trace level.
     private func commandBytes(_ commands: [SMTPCommand]) -> [UInt8] {
         for command in commands {
             logger.trace("command", ["smtp.command": command.logLine])

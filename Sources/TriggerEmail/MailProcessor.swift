@@ -100,7 +100,8 @@ public final class MailProcessor: Sendable {
             store: store, collection: settings.mailCollection, lease: settings.lease, now: now, logger: logger)
     }
 
-    /// Runs until the task is cancelled, then lets the deliveries under way finish.
+    /// Runs until the task is cancelled. Then the messages already on an SMTP connection finish,
+    /// and the claims of those still waiting for one go back to `PENDING`.
     public func run() async {
         logger.info("processor started", ["mail.collection": settings.mailCollection, "transport": transport.summary])
 

@@ -22,7 +22,7 @@ public protocol MailTransport: Sendable {
 }
 
 extension MailTransport {
-    /// Transports that hand each message over at once have no queue to cancel.
+    /// Does nothing, because a transport that hands each message over at once has no queue.
     public func cancelQueuedMessages() {}
 
     public func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void) {

@@ -33,11 +33,6 @@ public struct SMTPTransport: MailTransport {
     public func deliver(_ message: ComposedMessage, documentID: String, completion: @escaping @Sendable (Result<TransportReport, any Error>) -> Void) {
         let started = ContinuousClock.now
         client.send(Self.envelope(of: message)) { outcome in
-            if case .failure(let error) = outcome, error is MessageNotSentError {
-                // No transaction took place, so there is nothing to measure.
-                completion(.failure(error))
-                return
-            }
             completion(report(outcome, startedAt: started))
         }
     }
@@ -53,9 +48,11 @@ public struct SMTPTransport: MailTransport {
     }
 
     /// Records the transaction's time and reply class, and turns the SMTP report into the
-    /// transport's.
+    /// transport's. A message that was never sent had no transaction, so it is not measured.
     private func report(_ outcome: Result<SMTPDeliveryReport, any Error>, startedAt started: ContinuousClock.Instant) -> Result<TransportReport, any Error> {
         switch outcome {
+        case .failure(let error) where error is MessageNotSentError:
+            return .failure(error)
         case .success(let report):
             metrics?.recordSMTPTransaction(seconds: Self.seconds(since: started), replyCode: Int(report.response.prefix(3)))
             return .success(TransportReport(accepted: report.accepted, rejected: report.rejected, pending: report.pending, response: report.response))

@@ -31,15 +31,10 @@ struct SQLiteStoreTests {
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
 
             let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
-            var state = ""
-            var error = ""
-            var recipient = ""
-            try withRawDatabase(sqlite.path) { database in
-                let row = "FROM documents WHERE id = 'huge-number'"
-                state = try firstColumn("SELECT json_extract(data, '$.delivery.state') \(row)", on: database)
-                error = try firstColumn("SELECT json_extract(data, '$.delivery.error') \(row)", on: database)
-                recipient = try firstColumn("SELECT json_extract(data, '$.to') \(row)", on: database)
-            }
+            let values = try Self.rawValues(
+                ["json_extract(data, '$.delivery.state')", "json_extract(data, '$.delivery.error')", "json_extract(data, '$.to')"],
+                ofRow: "huge-number", in: sqlite)
+            let (state, error, recipient) = (values[0], values[1], values[2])
 
             #expect(claimed.map(\.id) == ["fine"])
             #expect(state == "ERROR")
@@ -78,15 +73,10 @@ struct SQLiteStoreTests {
 
             let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
             let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
-            var state = ""
-            var error = ""
-            var moved = ""
-            try withRawDatabase(sqlite.path) { database in
-                let row = "FROM documents WHERE id = 'array'"
-                state = try firstColumn("SELECT json_extract(data, '$.delivery.state') \(row)", on: database)
-                error = try firstColumn("SELECT json_extract(data, '$.delivery.error') \(row)", on: database)
-                moved = try firstColumn("SELECT json_type(data, '$.unreadableData') \(row)", on: database)
-            }
+            let values = try Self.rawValues(
+                ["json_extract(data, '$.delivery.state')", "json_extract(data, '$.delivery.error')", "json_type(data, '$.unreadableData')"],
+                ofRow: "array", in: sqlite)
+            let (state, error, moved) = (values[0], values[1], values[2])
 
             #expect(first.isEmpty)
             #expect(second.isEmpty)
@@ -95,6 +85,17 @@ struct SQLiteStoreTests {
             #expect(error.contains(", so the data was moved to the field unreadableData. Correct it with SQL"))
             #expect(moved == "array")
         }
+    }
+
+    /// Reads each SQL expression over the row `id` with a connection of its own, as text.
+    private static func rawValues(_ expressions: [String], ofRow id: String, in store: SQLiteStore) throws -> [String] {
+        var values: [String] = []
+        try withRawDatabase(store.path) { database in
+            for expression in expressions {
+                values.append(try firstColumn("SELECT \(expression) FROM documents WHERE id = '\(id)'", on: database))
+            }
+        }
+        return values
     }
 
     /// Inserts a row with SQL, as another program could, bypassing the store's checks.

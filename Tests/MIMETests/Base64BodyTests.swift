@@ -19,7 +19,7 @@ struct Base64BodyTests {
         #expect(Base64.encodeBody([UInt8](repeating: 0xA5, count: length)).count == Base64.encodedBodySize(length))
     }
 
-    /// Foundation's encoding with a CRLF after every 76 characters and after the last line.
+    /// Encodes with Foundation, with a CRLF after every 76 characters and after the last line.
     private static func foundationBody(_ bytes: [UInt8]) -> [UInt8] {
         guard !bytes.isEmpty else { return [] }
         let text = Data(bytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
