@@ -88,6 +88,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             }
             try connection.execute("PRAGMA user_version = \(SQLiteSchema.version)")
         }
+        // Version 4 copies the whole table through the WAL, which would otherwise keep the
+        // size of the copy on disk until the last connection closes.
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
     private static func schemaVersion(_ connection: SQLiteConnection) throws -> Int {
@@ -145,8 +148,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private static func insert(_ data: JSONObject, id: String, collection: String, into connection: SQLiteConnection) throws -> Document {
         let now = Timestamp.now()
         let statement = try connection.prepare(
-            "INSERT INTO documents (collection, id, data, create_time, update_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        try statement.run([.text(collection), .text(id), .text(JSONValue.object(data).serialized()), .text(now.description), .text(now.description)])
+            "INSERT INTO documents (collection, id, data, delivery, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        let columns = StoredColumns(data)
+        try statement.run([.text(collection), .text(id), columns.data, columns.delivery, .text(now.description), .text(now.description)])
 
         let inserted = try connection.prepare("SELECT changes()")
         _ = try inserted.step()
@@ -198,7 +202,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return try await onReader { connection in
             let stateCondition = query.state == nil ? "" : "AND delivery_state = ?"
             let sql = """
-                SELECT sequence, id, data, create_time, update_time FROM documents
+                SELECT \(Self.rowColumns) FROM documents
                 WHERE collection = ? AND sequence \(comparison) ? \(stateCondition) ORDER BY sequence \(order) LIMIT ?
                 """
             var parameters: [SQLiteValue] = [.text(collection), .integer(bound)]
@@ -265,14 +269,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     public func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?] {
         try FieldChange.validateFieldName(field)
         guard !updates.isEmpty else { return [] }
-        let path = "$.\(field)"
+        let location = FieldLocation(field)
 
         let (values, changed) = try await onThread { connection in
             try connection.inWriteTransaction { () throws -> ([JSONValue?], Bool) in
                 var values: [JSONValue?] = []
                 var changed = false
                 for update in updates {
-                    guard let current = try Self.selectField(path, of: update.id, in: collection, on: connection) else {
+                    guard let current = try Self.selectField(location, of: update.id, in: collection, on: connection) else {
                         values.append(nil)
                         continue
                     }
@@ -281,9 +285,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                         continue
                     }
                     let now = max(Timestamp.now(), current.updateTime.adding(milliseconds: 1))
-                    let statement = try connection.prepare(
-                        "UPDATE documents SET data = json_set(data, ?, json(?)), update_time = ? WHERE collection = ? AND id = ?")
-                    try statement.run([.text(path), .text(newValue.serialized()), .text(now.description), .text(collection), .text(update.id)])
+                    let statement = try connection.prepare("UPDATE documents SET \(location.assignment), update_time = ? WHERE collection = ? AND id = ?")
+                    try statement.run(location.parameters + [.text(newValue.serialized()), .text(now.description), .text(collection), .text(update.id)])
                     values.append(newValue)
                     changed = true
                 }
@@ -297,15 +300,15 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// Reads one top-level field of a document, parsing only that field, or returns nil when the
     /// document does not exist.
     private static func selectField(
-        _ path: String, of id: String, in collection: String, on connection: SQLiteConnection
+        _ location: FieldLocation, of id: String, in collection: String, on connection: SQLiteConnection
     ) throws -> (value: JSONValue?, updateTime: Timestamp)? {
-        let statement = try connection.prepare("SELECT data -> ?, update_time, data -> ? IS NULL FROM documents WHERE collection = ? AND id = ?")
-        try statement.bind([.text(path), .text(path), .text(collection), .text(id)])
+        let statement = try connection.prepare("SELECT \(location.selection), update_time FROM documents WHERE collection = ? AND id = ?")
+        try statement.bind(location.parameters + [.text(collection), .text(id)])
         defer { statement.reset() }
         guard try statement.step() else { return nil }
 
         let updateTime = Timestamp(rfc3339: statement.text(at: 1)) ?? Timestamp(millisecondsSince1970: 0)
-        guard statement.int64(at: 2) == 0 else { return (nil, updateTime) }
+        guard !statement.isNull(at: 0) else { return (nil, updateTime) }
         do {
             return (try JSONValue(parsing: statement.bytes(at: 0)), updateTime)
         } catch {
@@ -325,11 +328,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 let stateList = usesReadyIndex
                     ? SQLiteSchema.indexedReadyStates.map { "'\($0)'" }.joined(separator: ", ")
                     : readyStates.map { _ in "?" }.joined(separator: ", ")
-                let sql = """
-                    SELECT sequence, id, data, create_time, update_time FROM documents
-                    WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(stateList)))
-                    ORDER BY sequence LIMIT ?
-                    """
+                let sql = Self.claimQuery(stateList: stateList, usesReadyIndex: usesReadyIndex)
                 let stateParameters: [SQLiteValue] = usesReadyIndex ? [] : readyStates.map { .text($0) }
                 let parameters: [SQLiteValue] = [.text(collection)] + stateParameters + [.integer(Int64(limit))]
                 var unreadable: [UnreadableRow] = []
@@ -347,10 +346,20 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return claimed
     }
 
+    /// The query that finds the oldest ready documents. SQLite's planner prefers the collection
+    /// index, which walks past every document already sent, so the ready index is named.
+    static func claimQuery(stateList: String, usesReadyIndex: Bool) -> String {
+        """
+        SELECT \(Self.rowColumns) FROM documents \(usesReadyIndex ? "INDEXED BY documents_ready" : "")
+        WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(stateList)))
+        ORDER BY sequence LIMIT ?
+        """
+    }
+
     public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {
         try await onReader { connection in
             let sql = """
-                SELECT sequence, id, data, create_time, update_time FROM documents
+                SELECT \(Self.rowColumns) FROM documents
                 WHERE collection = ? AND delivery_state = 'PROCESSING'
                 AND (lease_expire_time IS NULL OR lease_expire_time < ?
                      OR lease_expire_time NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z')
@@ -369,7 +378,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     private static func select(_ id: String, from collection: String, on connection: SQLiteConnection) throws -> Document? {
-        let sql = "SELECT sequence, id, data, create_time, update_time FROM documents WHERE collection = ? AND id = ?"
+        let sql = "SELECT \(Self.rowColumns) FROM documents WHERE collection = ? AND id = ?"
         return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection).first?.document
     }
 
@@ -379,15 +388,15 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         let now = max(Timestamp.now(), existing.updateTime.adding(milliseconds: 1))
         let key: [SQLiteValue] = [.text(now.description), .text(existing.collection), .text(existing.id)]
 
-        // A delivery update (claim, outcome, lease) changes only `delivery`. Rewriting that one
-        // field with json_set spares serializing the whole document, message bodies and all.
+        // A delivery update (claim, outcome, lease) changes only `delivery`, which has a column
+        // of its own, so the rest of the document, message bodies and all, is not serialized.
         if let delivery = data["delivery"], FieldChange.onlyFieldDiffers("delivery", data, existing.data) {
-            let statement = try connection.prepare(
-                "UPDATE documents SET data = json_set(data, '$.delivery', json(?)), update_time = ? WHERE collection = ? AND id = ?")
+            let statement = try connection.prepare("UPDATE documents SET delivery = ?, update_time = ? WHERE collection = ? AND id = ?")
             try statement.run([.text(delivery.serialized())] + key)
         } else {
-            let statement = try connection.prepare("UPDATE documents SET data = ?, update_time = ? WHERE collection = ? AND id = ?")
-            try statement.run([.text(JSONValue.object(data).serialized())] + key)
+            let statement = try connection.prepare("UPDATE documents SET data = ?, delivery = ?, update_time = ? WHERE collection = ? AND id = ?")
+            let columns = StoredColumns(data)
+            try statement.run([columns.data, columns.delivery] + key)
         }
 
         var updated = existing
@@ -404,8 +413,11 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var reason: String
     }
 
-    /// Reads `sequence, id, data, create_time, update_time` rows. A row whose data cannot be
-    /// read throws, or with `unreadable` is left out and reported there.
+    /// The columns that `readRows` reads, in its order.
+    static let rowColumns = "sequence, id, data, delivery, create_time, update_time"
+
+    /// Reads `rowColumns` rows. A row whose data cannot be read throws, or with `unreadable` is
+    /// left out and reported there.
     private static func readRows(
         _ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection,
         unreadable: UnsafeMutablePointer<[UnreadableRow]>? = nil
@@ -417,9 +429,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var rows: [Row] = []
         while try statement.step() {
             let id = statement.text(at: 1)
-            let updateTime = Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0)
+            let updateTime = Timestamp(rfc3339: statement.text(at: 5)) ?? Timestamp(millisecondsSince1970: 0)
             let data: JSONObject
-            switch Self.object(from: statement.bytes(at: 2)) {
+            switch Self.object(from: statement.bytes(at: 2), delivery: statement.isNull(at: 3) ? nil : statement.bytes(at: 3)) {
             case .success(let object):
                 data = object
             case .failure(let problem):
@@ -431,7 +443,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             }
             let document = Document(
                 id: id, collection: collection,
-                createTime: Timestamp(rfc3339: statement.text(at: 3)) ?? Timestamp(millisecondsSince1970: 0),
+                createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
                 updateTime: updateTime, data: data)
             rows.append(Row(sequence: statement.int64(at: 0), document: document))
         }
@@ -441,12 +453,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// Why a row's data cannot be a document.
     private enum DataProblem: Error {
         case invalidJSON(JSONSyntaxError)
+        case invalidDeliveryJSON(JSONSyntaxError)
         case notObject(typeDescription: String)
 
         /// The reason, as the error of an `ERROR` delivery gives it.
         var reason: String {
             switch self {
             case .invalidJSON(let error): "\(error)"
+            case .invalidDeliveryJSON(let error): "its delivery column holds invalid JSON: \(error)"
             case .notObject(let type): "its data is \(type), not an object"
             }
         }
@@ -455,25 +469,36 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var predicate: String {
             switch self {
             case .invalidJSON(let error): "contains invalid JSON: \(error)"
+            case .invalidDeliveryJSON(let error): "holds invalid JSON in its delivery column: \(error)"
             case .notObject(let type): "is \(type), not a JSON object."
             }
         }
     }
 
-    /// Parses a row's data, which must be a JSON object.
-    private static func object(from bytes: [UInt8]) -> Result<JSONObject, DataProblem> {
+    /// Parses a row's data, which must be a JSON object, and puts the `delivery` column back
+    /// into it as the field it is to every reader.
+    private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<JSONObject, DataProblem> {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: bytes)
         } catch {
             return .failure(.invalidJSON(error))
         }
-        guard let object = value.objectValue else { return .failure(.notObject(typeDescription: value.typeDescription)) }
+        guard var object = value.objectValue else { return .failure(.notObject(typeDescription: value.typeDescription)) }
+
+        if let delivery {
+            do {
+                object["delivery"] = try JSONValue(parsing: delivery)
+            } catch {
+                return .failure(.invalidDeliveryJSON(error))
+            }
+        }
         return .success(object)
     }
 
     /// Ends documents that SQLite accepted but this service cannot read as `ERROR` (see
-    /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted.
+    /// `UnreadableDocument`). Only `delivery` is written, and the rest stays as it was inserted. A
+    /// `delivery` column that contains JSON this service cannot read is replaced.
     ///
     /// Data that is not an object, such as a JSON string or an array with a number out of
     /// range, has no place for `delivery`. SQLite moves it to the field `movedDataField` of a
@@ -481,9 +506,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
             """
-            UPDATE documents SET data = CASE WHEN json_type(data) = 'object' THEN json_set(data, '$.delivery', json(?))
-                ELSE json_object('\(movedDataField)', json(data), 'delivery', json(?)) END,
-            update_time = ? WHERE collection = ? AND id = ?
+            UPDATE documents SET delivery = CASE WHEN json_type(data) = 'object' THEN ? ELSE ? END,
+                data = CASE WHEN json_type(data) = 'object' THEN data ELSE json_object('\(movedDataField)', json(data)) END,
+                update_time = ? WHERE collection = ? AND id = ?
             """)
         for row in unreadable {
             let now = max(Timestamp.now(), row.updateTime.adding(milliseconds: 1))

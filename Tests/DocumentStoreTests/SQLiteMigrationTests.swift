@@ -30,11 +30,10 @@ struct SQLiteMigrationTests {
 
         try withRawDatabase(path) { database in
             #expect(try firstColumn("PRAGMA user_version", on: database) == "\(SQLiteSchema.version)")
+            let claimQuery = SQLiteStore.claimQuery(stateList: "'PENDING', 'RETRY'", usesReadyIndex: true)
             let plan = try firstColumn(
-                """
-                EXPLAIN QUERY PLAN SELECT sequence FROM documents WHERE collection = 'mail'
-                AND (delivery_state IS NULL OR delivery_state IN ('PENDING', 'RETRY')) ORDER BY sequence LIMIT 8
-                """, on: database, column: 3)
+                "EXPLAIN QUERY PLAN \(claimQuery.replacingOccurrences(of: "?", with: "'mail'", options: [], range: nil))",
+                on: database, column: 3)
             #expect(plan.contains("documents_ready"), "query plan: \(plan)")
             let listPlan = try firstColumn(
                 """
@@ -44,5 +43,44 @@ struct SQLiteMigrationTests {
             #expect(listPlan.contains("documents_by_collection"), "query plan: \(listPlan)")
         }
         try FileManager.default.removeItem(at: directory)
+    }
+
+    @Test("version 3 file moves delivery to its column")
+    func versionThreeMovesDelivery() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("old.db").path
+        try withRawDatabase(path) { database in
+            for migration in SQLiteSchema.migrations[0..<3] { try execute(migration, on: database) }
+            try execute("PRAGMA user_version = 3", on: database)
+            try execute(
+                """
+                INSERT INTO documents (collection, id, data, create_time, update_time) VALUES
+                ('mail', 'sent', '{"delivery":{"state":"SUCCESS","attempts":1},"to":"a@example.org"}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z'),
+                ('mail', 'waiting', '{"to":"b@example.org","delivery":{"state":"RETRY"}}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+                ('mail', 'odd', '{"to":"c@example.org","delivery":"not an object"}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+                ('mail', 'text', '"just a string"', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+                """, on: database)
+        }
+
+        let store = try await SQLiteStore.open(path: path)
+        let sent = try await store.get("sent", from: "mail")
+        let odd = try await store.get("odd", from: "mail")
+        let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+        await store.close()
+
+        #expect(sent?.data == ["to": "a@example.org", "delivery": ["state": "SUCCESS", "attempts": 1]])
+        #expect(sent?.updateTime.description == "2026-01-01T00:00:01.000Z")
+        #expect(odd?.data == ["to": "c@example.org", "delivery": "not an object"])
+        #expect(claimed.map(\.id) == ["waiting", "odd"])
+        try withRawDatabase(path) { database throws in
+            #expect(try firstColumn("PRAGMA user_version", on: database) == "\(SQLiteSchema.version)")
+            #expect(try firstColumn("SELECT data FROM documents WHERE id = 'sent'", on: database) == #"{"to":"a@example.org"}"#)
+            #expect(try firstColumn("SELECT delivery FROM documents WHERE id = 'sent'", on: database) == #"{"state":"SUCCESS","attempts":1}"#)
+            // The claim found the string unreadable and moved it into an object.
+            #expect(try firstColumn("SELECT data || ' ' || delivery_state FROM documents WHERE id = 'text'", on: database)
+                == #"{"unreadableData":"just a string"} ERROR"#)
+            #expect(try firstColumn("SELECT count(*) FROM sqlite_master WHERE name = 'documents_version_3'", on: database) == "0")
+        }
     }
 }

@@ -32,7 +32,7 @@ struct SQLiteStoreTests {
 
             let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
             let values = try Self.rawValues(
-                ["json_extract(data, '$.delivery.state')", "json_extract(data, '$.delivery.error')", "json_extract(data, '$.to')"],
+                ["json_extract(delivery, '$.state')", "json_extract(delivery, '$.error')", "json_extract(data, '$.to')"],
                 ofRow: "huge-number", in: sqlite)
             let (state, error, recipient) = (values[0], values[1], values[2])
 
@@ -74,7 +74,7 @@ struct SQLiteStoreTests {
             let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
             let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
             let values = try Self.rawValues(
-                ["json_extract(data, '$.delivery.state')", "json_extract(data, '$.delivery.error')", "json_type(data, '$.unreadableData')"],
+                ["json_extract(delivery, '$.state')", "json_extract(delivery, '$.error')", "json_type(data, '$.unreadableData')"],
                 ofRow: "array", in: sqlite)
             let (state, error, moved) = (values[0], values[1], values[2])
 
@@ -84,6 +84,65 @@ struct SQLiteStoreTests {
             #expect(error.hasPrefix("The document cannot be read: "))
             #expect(error.contains(", so the data was moved to the field unreadableData. Correct it with SQL"))
             #expect(moved == "array")
+        }
+    }
+
+    @Test("delivery updates leave the data column as it was")
+    func deliveryColumn() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            _ = try await store.add(["to": "a@example.org", "delivery": ["state": "PENDING", "attempts": 2]], to: collection, id: "one")
+            let before = try Self.rawValues(["data", "json_extract(delivery, '$.attempts')"], ofRow: "one", in: sqlite)
+
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { document in
+                var data = document.data
+                data["delivery"] = ["state": "PROCESSING", "attempts": 3]
+                return data
+            }
+            let after = try Self.rawValues(["data", "delivery_state", "json_extract(delivery, '$.attempts')"], ofRow: "one", in: sqlite)
+            let document = try #require(try await store.get("one", from: collection))
+
+            #expect(claimed.map(\.id) == ["one"])
+            #expect(before == [#"{"to":"a@example.org"}"#, "2"])
+            #expect(after == [#"{"to":"a@example.org"}"#, "PROCESSING", "3"])
+            #expect(document.data == ["to": "a@example.org", "delivery": ["state": "PROCESSING", "attempts": 3]])
+        }
+    }
+
+    @Test("SQL that writes delivery into data reaches the delivery column")
+    func deliveryWrittenWithSQL() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            try Self.insertRow(id: "sent", data: #"{"to": "a@example.org", "delivery": {"state": "SUCCESS"}}"#, into: sqlite)
+            try Self.insertRow(id: "failed", data: #"{"to": "b@example.org", "delivery": {"state": "ERROR", "attempts": 2, "error": "550"}}"#, into: sqlite)
+            let firstClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+
+            // The error of an unreadable document tells the user to set delivery.state to RETRY with SQL.
+            try withRawDatabase(sqlite.path) { database in
+                try execute("UPDATE documents SET data = json_set(data, '$.delivery.state', 'RETRY') WHERE id = 'failed'", on: database)
+            }
+            let retried = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "failed", in: sqlite)
+            let secondClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let sent = try #require(try await store.get("sent", from: collection))
+
+            #expect(firstClaim.isEmpty)
+            #expect(retried == ["none", #"{"state":"RETRY","attempts":2,"error":"550"}"#])
+            #expect(secondClaim.map(\.id) == ["failed"])
+            #expect(secondClaim.first?.data["delivery"] == ["state": "RETRY", "attempts": 2, "error": "550"])
+            #expect(sent.data == ["to": "a@example.org", "delivery": ["state": "SUCCESS"]])
+        }
+    }
+
+    @Test("SQL insert of data that is not JSON is refused")
+    func malformedInsert() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+
+            let error = #expect(throws: RawSQLiteError.self) { try Self.insertRow(id: "broken", data: #"{"to": "#, into: sqlite) }
+            #expect(error?.description.hasSuffix("malformed JSON") == true, "\(String(describing: error))")
+            #expect(try await store.count(DocumentStoreContract.collection, state: nil) == 0)
         }
     }
 
