@@ -18,7 +18,7 @@ struct StoredColumns {
 }
 
 /// Where one top-level field of a document is kept: `delivery` in its column, any other field
-/// inside `data`.
+/// inside `data`. Writing `delivery` always sets the column.
 struct FieldLocation {
     /// SQL that reads the field as JSON text, or NULL when the document does not have it.
     var selection: String
@@ -29,7 +29,8 @@ struct FieldLocation {
 
     init(_ field: String) {
         if field == "delivery" {
-            selection = "delivery"
+            // A row that SQL inserted with `delivery` inside `data` has no column value yet.
+            selection = "CASE WHEN delivery IS NULL THEN data -> '$.delivery' ELSE delivery END"
             assignment = "delivery = ?"
             parameters = []
         } else {

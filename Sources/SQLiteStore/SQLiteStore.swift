@@ -164,7 +164,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     public func get(_ id: String, from collection: String) async throws -> Document? {
         try await onReader { connection in
-            try Self.select(id, from: collection, on: connection)
+            try Self.select(id, from: collection, on: connection)?.document
         }
     }
 
@@ -258,7 +258,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         let (document, changed) = try await onThread { connection in
             try connection.inWriteTransaction { () throws -> (Document?, Bool) in
                 guard let existing = try Self.select(id, from: collection, on: connection) else { return (nil, false) }
-                guard let newData = try change(existing) else { return (existing, false) }
+                guard let newData = try change(existing.document) else { return (existing.document, false) }
                 return (try Self.write(newData, over: existing, on: connection), true)
             }
         }
@@ -337,7 +337,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
                 let claimed = try candidates.compactMap { row -> Document? in
                     guard let newData = change(row.document) else { return nil }
-                    return try Self.write(newData, over: row.document, on: connection)
+                    return try Self.write(newData, over: row, on: connection)
                 }
                 return (claimed, !unreadable.isEmpty)
             }
@@ -375,14 +375,17 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private struct Row {
         var sequence: Int64
         var document: Document
+        /// Whether `delivery` is still inside `data`, where a program's SQL INSERT put it.
+        var deliveryInData = false
     }
 
-    private static func select(_ id: String, from collection: String, on connection: SQLiteConnection) throws -> Document? {
+    private static func select(_ id: String, from collection: String, on connection: SQLiteConnection) throws -> Row? {
         let sql = "SELECT \(Self.rowColumns) FROM documents WHERE collection = ? AND id = ?"
-        return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection).first?.document
+        return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection).first
     }
 
-    private static func write(_ data: JSONObject, over existing: Document, on connection: SQLiteConnection) throws -> Document {
+    private static func write(_ data: JSONObject, over row: Row, on connection: SQLiteConnection) throws -> Document {
+        let existing = row.document
         // A write in the same millisecond as the previous one still moves updateTime forward, so
         // readers can tell the two versions apart.
         let now = max(Timestamp.now(), existing.updateTime.adding(milliseconds: 1))
@@ -390,7 +393,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
         // A delivery update (claim, outcome, lease) changes only `delivery`, which has a column
         // of its own, so the rest of the document, message bodies and all, is not serialized.
-        if let delivery = data["delivery"], FieldChange.onlyFieldDiffers("delivery", data, existing.data) {
+        if !row.deliveryInData, let delivery = data["delivery"], FieldChange.onlyFieldDiffers("delivery", data, existing.data) {
             let statement = try connection.prepare("UPDATE documents SET delivery = ?, update_time = ? WHERE collection = ? AND id = ?")
             try statement.run([.text(delivery.serialized())] + key)
         } else {
@@ -431,7 +434,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             let id = statement.text(at: 1)
             let updateTime = Timestamp(rfc3339: statement.text(at: 5)) ?? Timestamp(millisecondsSince1970: 0)
             let data: JSONObject
-            switch Self.object(from: statement.bytes(at: 2), delivery: statement.isNull(at: 3) ? nil : statement.bytes(at: 3)) {
+            let deliveryColumn = statement.isNull(at: 3) ? nil : statement.bytes(at: 3)
+            switch Self.object(from: statement.bytes(at: 2), delivery: deliveryColumn) {
             case .success(let object):
                 data = object
             case .failure(let problem):
@@ -445,7 +449,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 id: id, collection: collection,
                 createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
                 updateTime: updateTime, data: data)
-            rows.append(Row(sequence: statement.int64(at: 0), document: document))
+            rows.append(Row(sequence: statement.int64(at: 0), document: document, deliveryInData: deliveryColumn == nil && data["delivery"] != nil))
         }
         return rows
     }
@@ -476,7 +480,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     /// Parses a row's data, which must be a JSON object, and puts the `delivery` column back
-    /// into it as the field it is to every reader.
+    /// into it as the field it is to every reader. Without the column, a `delivery` that SQL
+    /// wrote into `data` stays.
     private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<JSONObject, DataProblem> {
         let value: JSONValue
         do {
@@ -506,8 +511,10 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
         let statement = try connection.prepare(
             """
-            UPDATE documents SET delivery = CASE WHEN json_type(data) = 'object' THEN ? ELSE ? END,
-                data = CASE WHEN json_type(data) = 'object' THEN data ELSE json_object('\(movedDataField)', json(data)) END,
+            UPDATE documents SET delivery = CASE WHEN json_valid(data) AND json_type(data) = 'object' THEN ? ELSE ? END,
+                data = CASE WHEN json_valid(data) AND json_type(data) = 'object' THEN json_remove(data, '$.delivery')
+                    WHEN json_valid(data) THEN json_object('\(movedDataField)', json(data))
+                    ELSE json_object('\(movedDataField)', data) END,
                 update_time = ? WHERE collection = ? AND id = ?
             """)
         for row in unreadable {

@@ -116,8 +116,14 @@ struct SQLiteStoreTests {
             let sqlite = try #require(store as? SQLiteStore)
             let collection = DocumentStoreContract.collection
             try Self.insertRow(id: "sent", data: #"{"to": "a@example.org", "delivery": {"state": "SUCCESS"}}"#, into: sqlite)
-            try Self.insertRow(id: "failed", data: #"{"to": "b@example.org", "delivery": {"state": "ERROR", "attempts": 2, "error": "550"}}"#, into: sqlite)
-            let firstClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            try Self.insertRow(id: "queued", data: #"{"to": "b@example.org", "delivery": {"state": "PENDING", "attempts": 1}}"#, into: sqlite)
+            try Self.insertRow(id: "failed", data: #"{"to": "c@example.org", "delivery": {"state": "ERROR", "attempts": 2, "error": "550"}}"#, into: sqlite)
+            let firstClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { document in
+                var data = document.data
+                data["delivery"] = ["state": "PROCESSING", "attempts": 2]
+                return data
+            }
+            let queued = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "queued", in: sqlite)
 
             // The error of an unreadable document tells the user to set delivery.state to RETRY with SQL.
             try withRawDatabase(sqlite.path) { database in
@@ -127,11 +133,28 @@ struct SQLiteStoreTests {
             let secondClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
             let sent = try #require(try await store.get("sent", from: collection))
 
-            #expect(firstClaim.isEmpty)
+            #expect(firstClaim.map(\.id) == ["queued"])
+            #expect(queued == ["none", #"{"attempts":2,"state":"PROCESSING"}"#])
             #expect(retried == ["none", #"{"state":"RETRY","attempts":2,"error":"550"}"#])
             #expect(secondClaim.map(\.id) == ["failed"])
             #expect(secondClaim.first?.data["delivery"] == ["state": "RETRY", "attempts": 2, "error": "550"])
             #expect(sent.data == ["to": "a@example.org", "delivery": ["state": "SUCCESS"]])
+        }
+    }
+
+    @Test("data that is not JSON beside a delivery column ends in ERROR")
+    func malformedDataWithDeliveryColumn() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            try Self.insertRow(id: "broken", data: #"{"to": "#, delivery: #"{"state": "PENDING"}"#, into: sqlite)
+            _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
+
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let values = try Self.rawValues(["delivery_state", "json_extract(data, '$.unreadableData')"], ofRow: "broken", in: sqlite)
+
+            #expect(claimed.map(\.id) == ["fine"])
+            #expect(values == ["ERROR", #"{"to": "#])
         }
     }
 
@@ -158,12 +181,13 @@ struct SQLiteStoreTests {
     }
 
     /// Inserts a row with SQL, as another program could, bypassing the store's checks.
-    private static func insertRow(id: String, data: String, into store: SQLiteStore) throws {
+    private static func insertRow(id: String, data: String, delivery: String? = nil, into store: SQLiteStore) throws {
         try withRawDatabase(store.path) { database in
             try execute(
                 """
-                INSERT INTO documents (collection, id, data, create_time, update_time) VALUES
-                ('\(DocumentStoreContract.collection)', '\(id)', '\(data)', '2026-12-05T00:00:00.000Z', '2026-12-05T00:00:00.000Z')
+                INSERT INTO documents (collection, id, data, delivery, create_time, update_time) VALUES
+                ('\(DocumentStoreContract.collection)', '\(id)', '\(data)', \(delivery.map { "'\($0)'" } ?? "NULL"),
+                '2026-12-05T00:00:00.000Z', '2026-12-05T00:00:00.000Z')
                 """, on: database)
         }
     }
