@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "DocumentStore", "TestSupport"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP", "Logging", "TestSupport"]),
-        .testTarget(name: "TriggerEmailTests", dependencies: ["TriggerEmail", "DocumentStore", "SQLiteStore", "SMTP", "MIME", "Logging", "TestSupport"]),
+        .testTarget(name: "TriggerEmailTests", dependencies: ["TriggerEmail", "BlockingThreads", "DocumentStore", "SQLiteStore", "SMTP", "MIME", "Logging", "TestSupport"]),
         .testTarget(
             name: "Integration",
             dependencies: ["trigger-email", "TriggerEmail", "DocumentStore", "SQLiteStore", "SMTP", "Logging", "TestSupport"]

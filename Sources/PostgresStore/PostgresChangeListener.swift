@@ -1,3 +1,4 @@
+import BlockingThreads
 import DocumentStore
 import Foundation
 import Logging
@@ -30,7 +31,10 @@ final class PostgresChangeListener: @unchecked Sendable {
         self.logger = logger
 
         let connection = UncheckedConnection(try Self.connect(url: url, displayURL: displayURL))
-        let thread = Thread { [self] in self.run(first: connection.value) }
+        let thread = Thread { [self] in
+            KernelThreadName.set("postgres-listen")
+            self.run(first: connection.value)
+        }
         thread.name = "postgres-listen"
         thread.start()
     }
