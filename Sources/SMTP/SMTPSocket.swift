@@ -11,6 +11,9 @@ final class SMTPSocket {
     private var tls: OpaquePointer?
     private var buffer: [UInt8] = []
     private var bufferStart = 0
+    /// Where each read lands before it is appended to `buffer`; kept, so that a read costs no
+    /// allocation.
+    private var chunk = [UInt8](repeating: 0, count: 4096)
 
     /// The longest reply line accepted. RFC 5321 allows 512 octets; some servers send longer
     /// lines, so this is generous, but it stops a broken server from filling memory.
@@ -245,7 +248,6 @@ final class SMTPSocket {
             bufferStart = 0
         }
 
-        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = try chunk.withUnsafeMutableBytes { raw -> Int in
                 if let tls {

@@ -149,16 +149,12 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         let now = Timestamp.now()
         let columns = StoredColumns(data)
         let record = try connection.prepare(
-            """
-            INSERT INTO document_records (collection, id, delivery, create_time, update_time) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING RETURNING sequence
-            """)
-        try record.bind([.text(collection), .text(id), columns.delivery, .text(now.description), .text(now.description)])
-        guard try record.step() else {
+            "INSERT INTO document_records (collection, id, delivery, create_time, update_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        try record.run([.text(collection), .text(id), columns.delivery, .text(now.description), .text(now.description)])
+        let (inserted, sequence) = try connection.lastChange
+        guard inserted == 1 else {
             throw DocumentStoreError(.alreadyExists, "A document with ID \(id) already exists in \(collection); choose another ID.")
         }
-        let sequence = record.int64(at: 0)
-        record.reset()
 
         let body = try connection.prepare("INSERT INTO document_bodies (sequence, data) VALUES (?, ?)")
         try body.run([.integer(sequence), columns.data])
