@@ -11,8 +11,8 @@ final class SMTPSocket {
     private var tls: OpaquePointer?
     private var buffer: [UInt8] = []
     private var bufferStart = 0
-    /// Where each read lands before it is appended to `buffer`; kept, so that a read costs no
-    /// allocation.
+    /// The landing area of each read before it is appended to `buffer`. It lives as long as the
+    /// socket, so a read costs no allocation.
     private var chunk = [UInt8](repeating: 0, count: 4096)
 
     /// The longest reply line accepted. RFC 5321 allows 512 octets; some servers send longer
