@@ -147,17 +147,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     private static func insert(_ data: JSONObject, id: String, collection: String, into connection: SQLiteConnection) throws -> Document {
         let now = Timestamp.now()
+        let statement = try connection.prepare(
+            "INSERT INTO documents (collection, id, data, delivery, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         let columns = StoredColumns(data)
-        let record = try connection.prepare(
-            "INSERT INTO document_records (collection, id, delivery, create_time, update_time) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        try record.run([.text(collection), .text(id), columns.delivery, .text(now.description), .text(now.description)])
-        let (inserted, sequence) = try connection.lastChange
-        guard inserted == 1 else {
+        try statement.run([.text(collection), .text(id), columns.data, columns.delivery, .text(now.description), .text(now.description)])
+        guard try connection.lastChange.rowCount == 1 else {
             throw DocumentStoreError(.alreadyExists, "A document with ID \(id) already exists in \(collection); choose another ID.")
         }
-
-        let body = try connection.prepare("INSERT INTO document_bodies (sequence, data) VALUES (?, ?)")
-        try body.run([.integer(sequence), columns.data])
         return Document(id: id, collection: collection, createTime: now, updateTime: now, data: data)
     }
 
@@ -185,19 +181,11 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     public func delete(_ id: String, from collection: String) async throws -> Bool {
         let deleted = try await onThread { connection in
-            try connection.inWriteTransaction {
-                let record = try connection.prepare("DELETE FROM document_records WHERE collection = ? AND id = ? RETURNING sequence")
-                try record.bind([.text(collection), .text(id)])
-                guard try record.step() else {
-                    record.reset()
-                    return false
-                }
-                let sequence = record.int64(at: 0)
-                record.reset()
-
-                try connection.prepare("DELETE FROM document_bodies WHERE sequence = ?").run([.integer(sequence)])
-                return true
-            }
+            let statement = try connection.prepare("DELETE FROM documents WHERE collection = ? AND id = ? RETURNING sequence")
+            try statement.bind([.text(collection), .text(id)])
+            let found = try statement.step()
+            statement.reset()
+            return found
         }
         if deleted { notifier.notify() }
         return deleted
@@ -230,10 +218,10 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         try await onReader { connection in
             let statement: SQLiteStatement
             if let state {
-                statement = try connection.prepare("SELECT count(*) FROM document_records WHERE collection = ? AND delivery_state = ?")
+                statement = try connection.prepare("SELECT count(*) FROM documents WHERE collection = ? AND delivery_state = ?")
                 try statement.bind([.text(collection), .text(state)])
             } else {
-                statement = try connection.prepare("SELECT count(*) FROM document_records WHERE collection = ?")
+                statement = try connection.prepare("SELECT count(*) FROM documents WHERE collection = ?")
                 try statement.bind([.text(collection)])
             }
             _ = try statement.step()
@@ -246,7 +234,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     public func countByState(_ collection: String) async throws -> [String?: Int] {
         try await onReader { connection in
             let statement = try connection.prepare(
-                "SELECT delivery_state IS NULL, delivery_state, count(*) FROM document_records WHERE collection = ? GROUP BY delivery_state")
+                "SELECT delivery_state IS NULL, delivery_state, count(*) FROM documents WHERE collection = ? GROUP BY delivery_state")
             try statement.bind([.text(collection)])
             defer { statement.reset() }
 
@@ -292,7 +280,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                         continue
                     }
                     let now = max(Timestamp.now(), current.updateTime.adding(milliseconds: 1))
-                    try location.write(newValue, updateTime: now, sequence: current.sequence, on: connection)
+                    let statement = try connection.prepare("UPDATE documents SET \(location.assignment), update_time = ? WHERE collection = ? AND id = ?")
+                    try statement.run(location.parameters + [.text(newValue.serialized()), .text(now.description), .text(collection), .text(update.id)])
                     values.append(newValue)
                     changed = true
                 }
@@ -307,16 +296,16 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// document does not exist.
     private static func selectField(
         _ location: FieldLocation, of id: String, in collection: String, on connection: SQLiteConnection
-    ) throws -> (value: JSONValue?, updateTime: Timestamp, sequence: Int64)? {
-        let statement = try location.select(id: id, in: collection, on: connection)
+    ) throws -> (value: JSONValue?, updateTime: Timestamp)? {
+        let statement = try connection.prepare("SELECT \(location.selection), update_time FROM documents WHERE collection = ? AND id = ?")
+        try statement.bind(location.parameters + [.text(collection), .text(id)])
         defer { statement.reset() }
         guard try statement.step() else { return nil }
 
         let updateTime = Timestamp(rfc3339: statement.text(at: 1)) ?? Timestamp(millisecondsSince1970: 0)
-        let sequence = statement.int64(at: 2)
-        guard !statement.isNull(at: 0) else { return (nil, updateTime, sequence) }
+        guard !statement.isNull(at: 0) else { return (nil, updateTime) }
         do {
-            return (try JSONValue(parsing: statement.bytes(at: 0)), updateTime, sequence)
+            return (try JSONValue(parsing: statement.bytes(at: 0)), updateTime)
         } catch {
             throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
         }
@@ -339,7 +328,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 let parameters: [SQLiteValue] = [.text(collection)] + stateParameters + [.integer(Int64(limit))]
                 var unreadable: [UnreadableRow] = []
                 let candidates = try Self.readRows(sql, parameters, collection: collection, on: connection, unreadable: &unreadable)
-                try Self.endUnreadable(unreadable, on: connection)
+                try Self.endUnreadable(unreadable, in: collection, on: connection)
 
                 let claimed = try candidates.compactMap { row -> Document? in
                     guard let newData = change(row.document) else { return nil }
@@ -352,16 +341,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return claimed
     }
 
-    /// Returns the query that finds the oldest ready documents. It reads the tables, not the
-    /// view, so that it can name the ready index. Left to choose, SQLite's planner takes the
-    /// collection index, which walks past every document already sent.
+    /// The query that finds the oldest ready documents. SQLite's planner prefers the collection
+    /// index, which walks past every document already sent, so the ready index is named.
     static func claimQuery(stateList: String, usesReadyIndex: Bool) -> String {
         """
-        SELECT r.sequence, r.id, b.data, r.delivery, r.create_time, r.update_time
-        FROM document_records AS r \(usesReadyIndex ? "INDEXED BY documents_ready" : "")
-        JOIN document_bodies AS b ON b.sequence = r.sequence
-        WHERE r.collection = ? AND (r.delivery_state IS NULL OR r.delivery_state IN (\(stateList)))
-        ORDER BY r.sequence LIMIT ?
+        SELECT \(Self.rowColumns) FROM documents \(usesReadyIndex ? "INDEXED BY documents_ready" : "")
+        WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(stateList)))
+        ORDER BY sequence LIMIT ?
         """
     }
 
@@ -384,6 +370,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private struct Row {
         var sequence: Int64
         var document: Document
+        /// Whether `delivery` is still inside `data`, where a program's SQL INSERT put it.
+        var deliveryInData = false
     }
 
     private static func select(_ id: String, from collection: String, on connection: SQLiteConnection) throws -> Row? {
@@ -396,18 +384,17 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         // A write in the same millisecond as the previous one still moves updateTime forward, so
         // readers can tell the two versions apart.
         let now = max(Timestamp.now(), existing.updateTime.adding(milliseconds: 1))
+        let key: [SQLiteValue] = [.text(now.description), .text(existing.collection), .text(existing.id)]
 
-        // A delivery update (claim, outcome, lease) changes only `delivery`, which is in the
-        // document's record, so the body, message text and all, is neither serialized nor
-        // written.
-        if let delivery = data["delivery"], FieldChange.onlyFieldDiffers("delivery", data, existing.data) {
-            try connection.prepare("UPDATE document_records SET delivery = ?, update_time = ? WHERE sequence = ?")
-                .run([.text(delivery.serialized()), .text(now.description), .integer(row.sequence)])
+        // A delivery update (claim, outcome, lease) changes only `delivery`, which has a column
+        // of its own, so the rest of the document, message bodies and all, is not serialized.
+        if !row.deliveryInData, let delivery = data["delivery"], FieldChange.onlyFieldDiffers("delivery", data, existing.data) {
+            let statement = try connection.prepare("UPDATE documents SET delivery = ?, update_time = ? WHERE collection = ? AND id = ?")
+            try statement.run([.text(delivery.serialized())] + key)
         } else {
+            let statement = try connection.prepare("UPDATE documents SET data = ?, delivery = ?, update_time = ? WHERE collection = ? AND id = ?")
             let columns = StoredColumns(data)
-            try connection.prepare("UPDATE document_records SET delivery = ?, update_time = ? WHERE sequence = ?")
-                .run([columns.delivery, .text(now.description), .integer(row.sequence)])
-            try connection.prepare("UPDATE document_bodies SET data = ? WHERE sequence = ?").run([columns.data, .integer(row.sequence)])
+            try statement.run([columns.data, columns.delivery] + key)
         }
 
         var updated = existing
@@ -419,7 +406,6 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// A row whose JSON SQLite accepted but this service cannot read, or whose JSON is not an
     /// object.
     private struct UnreadableRow {
-        var sequence: Int64
         var id: String
         var updateTime: Timestamp
         var reason: String
@@ -451,14 +437,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 guard let unreadable else {
                     throw DocumentStoreError(.storage, "Document \(id) in \(collection) \(problem.predicate)")
                 }
-                unreadable.pointee.append(UnreadableRow(sequence: statement.int64(at: 0), id: id, updateTime: updateTime, reason: problem.reason))
+                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason))
                 continue
             }
             let document = Document(
                 id: id, collection: collection,
                 createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
                 updateTime: updateTime, data: data)
-            rows.append(Row(sequence: statement.int64(at: 0), document: document))
+            rows.append(Row(sequence: statement.int64(at: 0), document: document, deliveryInData: deliveryColumn == nil && data["delivery"] != nil))
         }
         return rows
     }
@@ -489,7 +475,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     /// Parses a row's data, which must be a JSON object, and puts the `delivery` column back
-    /// into it as the field it is to every reader.
+    /// into it as the field it is to every reader. Without the column, a `delivery` that SQL
+    /// wrote into `data` stays.
     private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<JSONObject, DataProblem> {
         let value: JSONValue
         do {
@@ -516,26 +503,22 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// Data that is not an object, such as a JSON string or an array with a number out of
     /// range, has no place for `delivery`. SQLite moves it to the field `movedDataField` of a
     /// new object, so nothing is lost, and the row leaves the ready states.
-    private static func endUnreadable(_ unreadable: [UnreadableRow], on connection: SQLiteConnection) throws {
-        // The record is written first, while the body still shows whether the data is an object.
-        let record = try connection.prepare(
+    private static func endUnreadable(_ unreadable: [UnreadableRow], in collection: String, on connection: SQLiteConnection) throws {
+        let statement = try connection.prepare(
             """
-            UPDATE document_records SET delivery = CASE
-                WHEN (SELECT json_valid(data) AND json_type(data) = 'object' FROM document_bodies WHERE sequence = ?1) THEN ?2 ELSE ?3 END,
-                update_time = ?4 WHERE sequence = ?1
-            """)
-        let body = try connection.prepare(
-            """
-            UPDATE document_bodies SET data = CASE WHEN json_valid(data) THEN json_object('\(movedDataField)', json(data))
-                ELSE json_object('\(movedDataField)', data) END
-            WHERE sequence = ? AND NOT (json_valid(data) AND json_type(data) = 'object')
+            UPDATE documents SET delivery = CASE WHEN json_valid(data) AND json_type(data) = 'object' THEN ? ELSE ? END,
+                data = CASE WHEN json_valid(data) AND json_type(data) = 'object' THEN json_remove(data, '$.delivery')
+                    WHEN json_valid(data) THEN json_object('\(movedDataField)', json(data))
+                    ELSE json_object('\(movedDataField)', data) END,
+                update_time = ? WHERE collection = ? AND id = ?
             """)
         for row in unreadable {
             let now = max(Timestamp.now(), row.updateTime.adding(milliseconds: 1))
             let delivery = UnreadableDocument.delivery(reason: row.reason, at: now)
             let movedDelivery = UnreadableDocument.delivery(reason: "\(row.reason), so the data was moved to the field \(movedDataField)", at: now)
-            try record.run([.integer(row.sequence), .text(delivery.serialized()), .text(movedDelivery.serialized()), .text(now.description)])
-            try body.run([.integer(row.sequence)])
+            try statement.run([
+                .text(delivery.serialized()), .text(movedDelivery.serialized()), .text(now.description), .text(collection), .text(row.id),
+            ])
         }
     }
 

@@ -125,7 +125,7 @@ struct SQLiteStoreTests {
             }
             let queued = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "queued", in: sqlite)
 
-            // The SQL fix that the error of an unreadable document names: delivery.state set to RETRY.
+            // The error of an unreadable document tells the user to set delivery.state to RETRY with SQL.
             try withRawDatabase(sqlite.path) { database in
                 try execute("UPDATE documents SET data = json_set(data, '$.delivery.state', 'RETRY') WHERE id = 'failed'", on: database)
             }
@@ -142,38 +142,30 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("data that is not JSON beside a delivery column ends in ERROR")
+    func malformedDataWithDeliveryColumn() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            try Self.insertRow(id: "broken", data: #"{"to": "#, delivery: #"{"state": "PENDING"}"#, into: sqlite)
+            _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
+
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let values = try Self.rawValues(["delivery_state", "json_extract(data, '$.unreadableData')"], ofRow: "broken", in: sqlite)
+
+            #expect(claimed.map(\.id) == ["fine"])
+            #expect(values == ["ERROR", #"{"to": "#])
+        }
+    }
+
     @Test("SQL insert of data that is not JSON is refused")
     func malformedInsert() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)
 
-            let withoutDelivery = #expect(throws: RawSQLiteError.self) { try Self.insertRow(id: "broken", data: #"{"to": "#, into: sqlite) }
-            let withDelivery = #expect(throws: RawSQLiteError.self) {
-                try Self.insertRow(id: "broken", data: #"{"to": "#, delivery: #"{"state": "PENDING"}"#, into: sqlite)
-            }
-
-            #expect(withoutDelivery?.description.hasSuffix("malformed JSON") == true, "\(String(describing: withoutDelivery))")
-            #expect(withDelivery?.description.hasSuffix("malformed JSON") == true, "\(String(describing: withDelivery))")
+            let error = #expect(throws: RawSQLiteError.self) { try Self.insertRow(id: "broken", data: #"{"to": "#, into: sqlite) }
+            #expect(error?.description.hasSuffix("malformed JSON") == true, "\(String(describing: error))")
             #expect(try await store.count(DocumentStoreContract.collection, state: nil) == 0)
-        }
-    }
-
-    @Test("SQL delete through the view removes the whole document")
-    func deleteWithSQL() async throws {
-        try await Self.contract.withStore { store in
-            let sqlite = try #require(store as? SQLiteStore)
-            let collection = DocumentStoreContract.collection
-            _ = try await store.add(["to": "a@example.org", "delivery": ["state": "PENDING"]], to: collection, id: "gone")
-            _ = try await store.add(["to": "b@example.org"], to: collection, id: "kept")
-
-            try withRawDatabase(sqlite.path) { database in
-                try execute("DELETE FROM documents WHERE id = 'gone'", on: database)
-            }
-            let counts = try Self.rawValues(["(SELECT count(*) FROM document_records)", "(SELECT count(*) FROM document_bodies)"], ofRow: "kept", in: sqlite)
-
-            #expect(try await store.get("gone", from: collection) == nil)
-            #expect(try await store.get("kept", from: collection)?.data == ["to": "b@example.org"])
-            #expect(counts == ["1", "1"])
         }
     }
 
