@@ -3,6 +3,10 @@
 enum SQLiteSchema {
     static let version = 4
 
+    /// The first version whose files an older trigger-email cannot work on: version 4 moved
+    /// `delivery` out of `data`, where older versions read and write it.
+    static let firstVersionOlderProcessesCannotUse = 4
+
     /// The delivery states that the claim query's partial index covers, besides a missing state.
     static let indexedReadyStates = ["PENDING", "RETRY"]
 

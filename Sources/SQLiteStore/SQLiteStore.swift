@@ -33,7 +33,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                     throw DocumentStoreError(.notFound, "There is no database file at \(path): check DATABASE_URL, or add a document first to create it.")
                 }
                 let connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
-                try SQLiteStore.configure(connection)
+                try SQLiteStore.configure(connection, path: path)
                 let watcher = try SQLiteChangeWatcher(path: path, notifier: notifier)
                 return UncheckedSendable((connection, watcher))
             }
@@ -60,20 +60,22 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         self.notifier = notifier
     }
 
-    private static func configure(_ connection: SQLiteConnection) throws {
+    private static func configure(_ connection: SQLiteConnection, path: String) throws {
         try connection.execute("PRAGMA page_size = 8192")
         try connection.execute("PRAGMA journal_mode = WAL")
         // In WAL mode, NORMAL loses no committed transaction when a process crashes. A power
         // loss can undo the last transactions, and a later attempt then repeats them.
         try connection.execute("PRAGMA synchronous = NORMAL")
-        try migrate(connection)
+        try migrate(connection, path: path)
     }
 
     /// Brings the schema up to date. The version is read first without a lock, so opening an
     /// up-to-date database (every `list` and `get`) takes no write lock and so does not queue behind
     /// another process's write transaction.
-    private static func migrate(_ connection: SQLiteConnection) throws {
-        guard try schemaVersion(connection) != SQLiteSchema.version else { return }
+    private static func migrate(_ connection: SQLiteConnection, path: String) throws {
+        let found = try schemaVersion(connection)
+        guard found != SQLiteSchema.version else { return }
+        try checkNoOtherProcess(before: found, path: path)
 
         try connection.inWriteTransaction {
             let current = try schemaVersion(connection)
@@ -91,6 +93,25 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         // Version 4 copies the whole table through the WAL, which would otherwise keep the
         // size of the copy on disk until the last connection closes.
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Refuses to convert a file that another process has open, when the conversion changes
+    /// where `delivery` is kept (version 4): an older worker that keeps running would send mail
+    /// and fail to record it. A new file, version 0, has no such process to wait for.
+    private static func checkNoOtherProcess(before version: Int, path: String) throws {
+        guard version > 0, version < SQLiteSchema.firstVersionOlderProcessesCannotUse else { return }
+
+        let others = OtherProcessesWithFile(databasePath: path).holders
+        guard others.isEmpty else {
+            let list = others.map(\.description).joined(separator: ", ")
+            throw DocumentStoreError(
+                .storage,
+                """
+                The database \(path) needs converting from schema \(version) to \(SQLiteSchema.version), and older versions of \
+                trigger-email cannot use the converted file, but \(list) has it open. Stop every process that uses the file, \
+                then start this version again.
+                """)
+        }
     }
 
     private static func schemaVersion(_ connection: SQLiteConnection) throws -> Int {
@@ -341,8 +362,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return claimed
     }
 
-    /// The query that finds the oldest ready documents. SQLite's planner prefers the collection
-    /// index, which walks past every document already sent, so the ready index is named.
+    /// Returns the query that finds the oldest ready documents. It names the ready index,
+    /// because SQLite's planner prefers the collection index, which walks past every document
+    /// already sent.
     static func claimQuery(stateList: String, usesReadyIndex: Bool) -> String {
         """
         SELECT \(Self.rowColumns) FROM documents \(usesReadyIndex ? "INDEXED BY documents_ready" : "")

@@ -45,23 +45,58 @@ struct SQLiteMigrationTests {
         try FileManager.default.removeItem(at: directory)
     }
 
-    @Test("version 3 file moves delivery to its column")
-    func versionThreeMovesDelivery() async throws {
-        let directory = try TestEnvironment.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// Writes a file as version 3 left it, with `rows` as the SQL values of its documents
+    /// (collection, id, data, create_time, update_time), and returns its path.
+    private static func makeVersionThreeFile(in directory: URL, rows: [String]) throws -> String {
         let path = directory.appendingPathComponent("old.db").path
         try withRawDatabase(path) { database in
             for migration in SQLiteSchema.migrations[0..<3] { try execute(migration, on: database) }
             try execute("PRAGMA user_version = 3", on: database)
-            try execute(
-                """
-                INSERT INTO documents (collection, id, data, create_time, update_time) VALUES
-                ('mail', 'sent', '{"delivery":{"state":"SUCCESS","attempts":1},"to":"a@example.org"}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z'),
-                ('mail', 'waiting', '{"to":"b@example.org","delivery":{"state":"RETRY"}}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
-                ('mail', 'odd', '{"to":"c@example.org","delivery":"not an object"}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
-                ('mail', 'text', '"just a string"', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
-                """, on: database)
+            if !rows.isEmpty {
+                try execute(
+                    "INSERT INTO documents (collection, id, data, create_time, update_time) VALUES \(rows.joined(separator: ", "))", on: database)
+            }
         }
+        return path
+    }
+
+    @Test("version 3 file that another program has open is not converted")
+    func versionThreeOpenElsewhere() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try Self.makeVersionThreeFile(in: directory, rows: [])
+        // A stand-in for an older worker: a process that keeps the file open.
+        let holder = try ChildProcess(
+            executable: try TestEnvironment.python(),
+            arguments: ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM documents'); print('open', flush=True); sys.stdin.read()", path])
+        defer { holder.kill() }
+        _ = try await holder.firstOutputLine(timeout: TestEnvironment.patience)
+
+        let error = await #expect(throws: DocumentStoreError.self) { try await SQLiteStore.open(path: path) }
+        holder.closeInput()
+        try await holder.waitForExit()
+        let store = try await SQLiteStore.open(path: path)
+        await store.close()
+
+        #expect(error?.message.contains("needs converting from schema 3 to \(SQLiteSchema.version)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("process \(holder.process.processIdentifier) (python") == true, "\(String(describing: error))")
+        try withRawDatabase(path) { database throws in
+            #expect(try firstColumn("PRAGMA user_version", on: database) == "\(SQLiteSchema.version)")
+        }
+    }
+
+    @Test("version 3 file moves delivery to its column")
+    func versionThreeMovesDelivery() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try Self.makeVersionThreeFile(
+            in: directory,
+            rows: [
+                #"('mail', 'sent', '{"delivery":{"state":"SUCCESS","attempts":1},"to":"a@example.org"}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z')"#,
+                #"('mail', 'waiting', '{"to":"b@example.org","delivery":{"state":"RETRY"}}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"#,
+                #"('mail', 'odd', '{"to":"c@example.org","delivery":"not an object"}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"#,
+                #"('mail', 'text', '"just a string"', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"#,
+            ])
 
         let store = try await SQLiteStore.open(path: path)
         let sent = try await store.get("sent", from: "mail")
