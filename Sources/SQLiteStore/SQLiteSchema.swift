@@ -49,9 +49,11 @@ enum SQLiteSchema {
         // Programs may still write `delivery` inside `data` with SQL. A row whose column is NULL
         // takes its state and lease from `data`, so an INSERT needs no trigger, which would
         // cost every insert about 15 µs even when it does nothing. The store moves such a
-        // `delivery` to the column when it next writes the row. An UPDATE that sets `data` has
-        // its `delivery` merged into the column (RFC 7396), so setting `$.delivery.state` to
-        // RETRY in `data` works and keeps the attempt count.
+        // `delivery` to the column when it next writes the row. An UPDATE that changes the
+        // `delivery` inside `data` has it merged into the column (RFC 7396), so setting
+        // `$.delivery.state` to RETRY in `data` works and keeps the attempt count. A stale copy
+        // that an UPDATE of other fields leaves as it was is only removed, so it cannot undo
+        // what the column recorded since.
         """
         ALTER TABLE documents RENAME TO documents_version_3;
         CREATE TABLE documents (
@@ -82,7 +84,11 @@ enum SQLiteSchema {
         CREATE TRIGGER documents_delivery_on_update AFTER UPDATE OF data ON documents
             WHEN json_type(NEW.data, '$.delivery') IS NOT NULL
         BEGIN
-            UPDATE documents SET delivery = json_patch(coalesce(delivery, 'null'), NEW.data -> '$.delivery'),
+            UPDATE documents SET
+                delivery = CASE
+                    WHEN delivery IS NULL THEN NEW.data -> '$.delivery'
+                    WHEN (NEW.data -> '$.delivery') IS NOT (OLD.data -> '$.delivery') THEN json_patch(delivery, NEW.data -> '$.delivery')
+                    ELSE delivery END,
                 data = json_remove(NEW.data, '$.delivery')
                 WHERE sequence = NEW.sequence;
         END;

@@ -85,8 +85,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                     .storage,
                     "The database was written by a newer trigger-email (schema \(current), this one knows \(SQLiteSchema.version)); upgrade trigger-email.")
             }
-            for migration in SQLiteSchema.migrations[current...] {
-                try connection.execute(migration)
+            for (offset, migration) in SQLiteSchema.migrations[current...].enumerated() {
+                do {
+                    try connection.execute(migration)
+                } catch var error as SQLiteError {
+                    // The SQL of a migration runs to dozens of lines, too long for a message.
+                    error.operation = "convert the database to schema \(current + offset + 1)"
+                    throw error
+                }
             }
             try connection.execute("PRAGMA user_version = \(SQLiteSchema.version)")
         }
@@ -392,7 +398,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private struct Row {
         var sequence: Int64
         var document: Document
-        /// Whether `delivery` is still inside `data`, where a program's SQL INSERT put it.
+        /// Whether `data` has a `delivery` of its own, which a program's SQL INSERT put there.
         var deliveryInData = false
     }
 
@@ -451,10 +457,11 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             let id = statement.text(at: 1)
             let updateTime = Timestamp(rfc3339: statement.text(at: 5)) ?? Timestamp(millisecondsSince1970: 0)
             let data: JSONObject
+            let deliveryInData: Bool
             let deliveryColumn = statement.isNull(at: 3) ? nil : statement.bytes(at: 3)
             switch Self.object(from: statement.bytes(at: 2), delivery: deliveryColumn) {
-            case .success(let object):
-                data = object
+            case .success(let parsed):
+                (data, deliveryInData) = parsed
             case .failure(let problem):
                 guard let unreadable else {
                     throw DocumentStoreError(.storage, "Document \(id) in \(collection) \(problem.predicate)")
@@ -466,7 +473,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 id: id, collection: collection,
                 createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
                 updateTime: updateTime, data: data)
-            rows.append(Row(sequence: statement.int64(at: 0), document: document, deliveryInData: deliveryColumn == nil && data["delivery"] != nil))
+            rows.append(Row(sequence: statement.int64(at: 0), document: document, deliveryInData: deliveryInData))
         }
         return rows
     }
@@ -481,7 +488,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var reason: String {
             switch self {
             case .invalidJSON(let error): "\(error)"
-            case .invalidDeliveryJSON(let error): "its delivery column holds invalid JSON: \(error)"
+            case .invalidDeliveryJSON(let error): "its delivery column contains invalid JSON: \(error)"
             case .notObject(let type): "its data is \(type), not an object"
             }
         }
@@ -490,7 +497,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var predicate: String {
             switch self {
             case .invalidJSON(let error): "contains invalid JSON: \(error)"
-            case .invalidDeliveryJSON(let error): "holds invalid JSON in its delivery column: \(error)"
+            case .invalidDeliveryJSON(let error): "contains invalid JSON in its delivery column: \(error)"
             case .notObject(let type): "is \(type), not a JSON object."
             }
         }
@@ -498,8 +505,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     /// Parses a row's data, which must be a JSON object, and puts the `delivery` column back
     /// into it as the field it is to every reader. Without the column, a `delivery` that SQL
-    /// wrote into `data` stays.
-    private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<JSONObject, DataProblem> {
+    /// wrote into `data` stays. Also returns whether `data` itself had `delivery`, a copy that
+    /// the next write of the row removes.
+    private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<(JSONObject, deliveryInData: Bool), DataProblem> {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: bytes)
@@ -508,6 +516,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         }
         guard var object = value.objectValue else { return .failure(.notObject(typeDescription: value.typeDescription)) }
 
+        let deliveryInData = object["delivery"] != nil
         if let delivery {
             do {
                 object["delivery"] = try JSONValue(parsing: delivery)
@@ -515,7 +524,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 return .failure(.invalidDeliveryJSON(error))
             }
         }
-        return .success(object)
+        return .success((object, deliveryInData))
     }
 
     /// Ends documents that SQLite accepted but this service cannot read as `ERROR` (see

@@ -85,6 +85,48 @@ struct SQLiteMigrationTests {
         }
     }
 
+    @Test("a failed conversion names the schema, not its SQL, and changes nothing")
+    func failedConversion() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try Self.makeVersionThreeFile(in: directory, rows: [])
+        // A table that another program made under the name the conversion needs.
+        try withRawDatabase(path) { database in try execute("CREATE TABLE documents_version_3 (n)", on: database) }
+
+        let error = await #expect(throws: DocumentStoreError.self) { try await SQLiteStore.open(path: path) }
+
+        #expect(
+            error?.message
+                == "Cannot open the SQLite database \(path): SQLite failed to convert the database to schema 4: there is already another table or index with this name: documents_version_3 (code 1).")
+        try withRawDatabase(path) { database throws in
+            #expect(try firstColumn("PRAGMA user_version", on: database) == "3")
+        }
+    }
+
+    @Test("processLockingSharedMemory finds a connection in another process")
+    func sharedMemoryLockFound() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("wal.db").path
+        let holder = try ChildProcess(
+            executable: try TestEnvironment.python(),
+            arguments: [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode = WAL'); c.execute('CREATE TABLE t (n)'); c.execute('SELECT * FROM t').fetchall(); print('open', flush=True); sys.stdin.read()",
+                path,
+            ])
+        defer { holder.kill() }
+        _ = try await holder.firstOutputLine(timeout: TestEnvironment.patience)
+
+        let whileOpen = OtherProcessesWithFile.processLockingSharedMemory(of: path)
+        holder.closeInput()
+        try await holder.waitForExit()
+        let afterExit = OtherProcessesWithFile.processLockingSharedMemory(of: path)
+
+        #expect(whileOpen == holder.process.processIdentifier)
+        #expect(afterExit == nil)
+    }
+
     @Test("version 3 file moves delivery to its column")
     func versionThreeMovesDelivery() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()

@@ -125,7 +125,7 @@ struct SQLiteStoreTests {
             }
             let queued = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "queued", in: sqlite)
 
-            // The error of an unreadable document tells the user to set delivery.state to RETRY with SQL.
+            // The SQL fix that the error of an unreadable document names: delivery.state set to RETRY.
             try withRawDatabase(sqlite.path) { database in
                 try execute("UPDATE documents SET data = json_set(data, '$.delivery.state', 'RETRY') WHERE id = 'failed'", on: database)
             }
@@ -155,6 +155,36 @@ struct SQLiteStoreTests {
 
             #expect(claimed.map(\.id) == ["fine"])
             #expect(values == ["ERROR", #"{"to": "#])
+        }
+    }
+
+    @Test("a stale delivery inside data changes nothing and goes at the next write")
+    func staleDeliveryInData() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            try Self.insertRow(
+                id: "sent", data: #"{"to": "a@example.org", "delivery": {"state": "PENDING"}}"#,
+                delivery: #"{"state": "SUCCESS", "attempts": 1}"#, into: sqlite)
+            try Self.insertRow(
+                id: "queued", data: #"{"to": "b@example.org", "delivery": {"state": "SUCCESS"}}"#,
+                delivery: #"{"state": "PENDING"}"#, into: sqlite)
+
+            try withRawDatabase(sqlite.path) { database in
+                try execute("UPDATE documents SET data = json_set(data, '$.to', 'c@example.org') WHERE id = 'sent'", on: database)
+            }
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { document in
+                var data = document.data
+                data["delivery"] = ["state": "PROCESSING"]
+                return data
+            }
+            let stale = "coalesce(json_type(data, '$.delivery'), 'none')"
+            let sent = try Self.rawValues(["delivery_state", "json_extract(delivery, '$.attempts')", stale], ofRow: "sent", in: sqlite)
+            let queued = try Self.rawValues(["delivery_state", stale], ofRow: "queued", in: sqlite)
+
+            #expect(claimed.map(\.id) == ["queued"])
+            #expect(sent == ["SUCCESS", "1", "none"])
+            #expect(queued == ["PROCESSING", "none"])
         }
     }
 
