@@ -29,7 +29,7 @@ public struct Configuration: Sendable {
     /// `SMTP_POOL_SIZE`: SMTP connections open at once at most (default 4).
     public var smtpPoolSize: Int
     /// `MAX_CLAIMED_DOCUMENTS`: documents one process has claimed and not yet sent, at most
-    /// (default sixteen per SMTP connection).
+    /// (default 32 per SMTP connection).
     public var maxClaimedDocuments: Int?
     /// Messages sent over one SMTP connection before it is replaced (default 100; the
     /// `maxMessages` parameter of `SMTP_CONNECTION_URI`).
@@ -94,7 +94,7 @@ public struct Configuration: Sendable {
         ("TTL_EXPIRE_VALUE", "how many TTL_EXPIRE_TYPE units (default 1)"),
         ("LEASE_SECONDS", "seconds an attempt may stay PROCESSING before it counts as failed (default 60)"),
         ("SMTP_POOL_SIZE", "SMTP connections open at once at most (default 4)"),
-        ("MAX_CLAIMED_DOCUMENTS", "documents one process has claimed and not yet sent, at most (default 16 per SMTP connection)"),
+        ("MAX_CLAIMED_DOCUMENTS", "documents one process has claimed and not yet sent, at most (default 32 per SMTP connection)"),
         ("OUTBOX_DIR", "folder for messages when SMTP_CONNECTION_URI is unset (default outbox)"),
         ("LOG_LEVEL", "trace, debug, info, notice, warning or error (default info)"),
         ("ATTACHMENT_MAX_BYTES", "maximum size of one attachment in bytes, after decoding (default 10485760)"),

@@ -20,7 +20,7 @@ public final class MailProcessor: Sendable {
         public var ttl: TTLPolicy
         /// The maximum number of documents claimed and not yet sent. A sent document's outcome
         /// may still wait to be written, so slightly more can be `PROCESSING` when the store falls
-        /// behind. From a configuration it is `MAX_CLAIMED_DOCUMENTS`, by default sixteen per SMTP
+        /// behind. From a configuration it is `MAX_CLAIMED_DOCUMENTS`, by default 32 per SMTP
         /// connection: every claim and every outcome batch is a transaction with a fixed cost,
         /// and a wider window lets each carry more documents. A worker that dies leaves this many
         /// attempts to end as lease errors.
@@ -63,7 +63,7 @@ public final class MailProcessor: Sendable {
                 templatesCollection: configuration.templatesCollection,
                 defaultFrom: configuration.defaultFrom, defaultReplyTo: configuration.defaultReplyTo,
                 lease: configuration.lease, ttl: configuration.ttl,
-                maxInFlight: configuration.maxClaimedDocuments ?? configuration.smtpPoolSize * 16,
+                maxInFlight: configuration.maxClaimedDocuments ?? configuration.smtpPoolSize * 32,
                 attachments: configuration.attachments)
         }
     }

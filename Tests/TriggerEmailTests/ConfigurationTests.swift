@@ -17,11 +17,11 @@ struct ConfigurationTests {
         #expect(configuration.outboxDirectory == "outbox")
     }
 
-    @Test("Claimed documents: sixteen per connection or MAX_CLAIMED_DOCUMENTS")
+    @Test("Claimed documents: 32 per connection or MAX_CLAIMED_DOCUMENTS")
     func claimedDocuments() throws {
         let pooled = try Configuration.load(environment: ["SMTP_POOL_SIZE": "3"])
         #expect(pooled.maxClaimedDocuments == nil)
-        #expect(MailProcessor.Settings(pooled).maxInFlight == 48)
+        #expect(MailProcessor.Settings(pooled).maxInFlight == 96)
 
         let limited = try Configuration.load(environment: ["SMTP_POOL_SIZE": "3", "MAX_CLAIMED_DOCUMENTS": "5"])
         #expect(limited.maxClaimedDocuments == 5)
