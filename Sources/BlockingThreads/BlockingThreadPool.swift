@@ -19,10 +19,7 @@ public final class BlockingThreadPool: @unchecked Sendable {
         runningThreads = threadCount
 
         for index in 1...threadCount {
-            let threadName = "\(name)-\(index)"
-            let thread = Thread { [self] in self.runJobs(threadName: threadName) }
-            thread.name = threadName
-            thread.start()
+            KernelThreadName.startThread(named: "\(name)-\(index)") { [self] in self.runJobs() }
         }
     }
 
@@ -59,8 +56,7 @@ public final class BlockingThreadPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func runJobs(threadName: String) {
-        KernelThreadName.set(threadName)
+    private func runJobs() {
         // A write to a socket the peer has closed raises SIGPIPE in the writing thread, which
         // ends the process by default. OpenSSL writes without MSG_NOSIGNAL, so these threads
         // block the signal and such a write fails with EPIPE instead.

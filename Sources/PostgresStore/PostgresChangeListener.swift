@@ -31,12 +31,7 @@ final class PostgresChangeListener: @unchecked Sendable {
         self.logger = logger
 
         let connection = UncheckedConnection(try Self.connect(url: url, displayURL: displayURL))
-        let thread = Thread { [self] in
-            KernelThreadName.set("postgres-listen")
-            self.run(first: connection.value)
-        }
-        thread.name = "postgres-listen"
-        thread.start()
+        KernelThreadName.startThread(named: "postgres-listen") { [self] in self.run(first: connection.value) }
     }
 
     private static func connect(url: String, displayURL: String) throws -> PostgresConnection {

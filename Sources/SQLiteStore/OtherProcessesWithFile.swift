@@ -1,17 +1,16 @@
 import Foundation
 
 /// The processes that have a database file open, other than this process and others running
-/// the same program file. Converting a file to a schema that older versions cannot use is safe
-/// only when none of them runs. SQLite gives a process that already has the file open the new
-/// schema without an error, so an older worker would go on sending mail whose outcomes it
-/// cannot record. Processes of this version that start at the same time wait for the
-/// conversion's write lock instead.
+/// the same program file. Processes of this version wait for the conversion's write lock, but an
+/// older worker that kept the file open would get the new schema without an error.
 ///
-/// Two sources find them. The descriptors under /proc name every process of this user, matched
-/// by device and inode, so a path through a symbolic link or a bind mount counts too. A process
-/// of another user hides its descriptors, but every SQLite connection in WAL mode holds a shared
-/// lock on byte 128 of the `-shm` file (SQLite's "dead man switch"). `F_GETLK` reports the
-/// process behind such a lock, whichever user runs it.
+/// Two sources find them. /proc lists the descriptors of this user's processes, matched by
+/// device and inode, so symbolic links and bind mounts count too. Every SQLite connection in WAL
+/// mode, whichever user runs it, holds a shared lock on byte 128 of the `-shm` file (the
+/// dead-man switch), and `F_GETLK` returns the process behind such a lock.
+///
+/// NOTE: `F_GETLK` returns one process only. When that is a process of this version, a process
+/// of another user behind it is not found.
 struct OtherProcessesWithFile {
     struct Holder: CustomStringConvertible {
         var processID: Int32
@@ -55,9 +54,9 @@ struct OtherProcessesWithFile {
         }
     }
 
-    /// Returns a process other than this one that holds a lock on the dead man switch byte of
-    /// the `-shm` file, as every open SQLite connection in WAL mode does. The locks of this
-    /// process never conflict with its own probe, so its own connection does not count.
+    /// Returns a process other than this one that holds a lock on the dead-man switch byte of
+    /// the `-shm` file. POSIX locks of this process never conflict with its own probe, so its own
+    /// connection does not count.
     static func processLockingSharedMemory(of databasePath: String) -> Int32? {
         let descriptor = open(databasePath + "-shm", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
@@ -73,8 +72,8 @@ struct OtherProcessesWithFile {
     }
 }
 
-/// A file's device and inode: the same for every path and mount that leads to it, and for a
-/// program replaced on disk, different from its replacement.
+/// A file's device and inode, which are the same for every path and mount that leads to the
+/// file. A program replaced on disk keeps its old inode, so it differs from its replacement.
 private struct FileIdentity: Hashable {
     var device: UInt64
     var inode: UInt64

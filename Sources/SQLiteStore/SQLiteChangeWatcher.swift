@@ -38,12 +38,7 @@ final class SQLiteChangeWatcher: @unchecked Sendable {
         // The first version is read before the store is returned, so a commit that lands before
         // the thread's first poll still counts as a change.
         let initialVersion = readDataVersion()
-        let thread = Thread { [self] in
-            KernelThreadName.set("sqlite-watcher")
-            self.watch(from: initialVersion)
-        }
-        thread.name = "sqlite-watcher"
-        thread.start()
+        KernelThreadName.startThread(named: "sqlite-watcher") { [self] in self.watch(from: initialVersion) }
     }
 
     func stop() {

@@ -60,17 +60,13 @@ final class SQLiteConnection {
         }
     }
 
-    /// Runs one or more statements that return no rows.
-    /// The rows that the last INSERT, UPDATE or DELETE changed, and the rowid of the last row
-    /// inserted. The C calls spare a statement such as `SELECT changes()` or a RETURNING clause,
-    /// which SQLite runs through a temporary table.
-    var lastChange: (rowCount: Int, insertedRowID: Int64) {
-        get throws {
-            let database = try database
-            return (Int(sqlite3_changes(database)), sqlite3_last_insert_rowid(database))
-        }
+    /// The number of rows that the last INSERT, UPDATE or DELETE changed. Reading it through
+    /// the C API spares preparing and stepping a `SELECT changes()` statement.
+    var changedRowCount: Int {
+        get throws { Int(sqlite3_changes(try database)) }
     }
 
+    /// Runs one or more statements that return no rows.
     func execute(_ sql: String) throws {
         let database = try database
         var errorMessage: UnsafeMutablePointer<CChar>?

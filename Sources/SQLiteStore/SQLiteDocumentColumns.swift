@@ -17,8 +17,8 @@ struct StoredColumns {
     }
 }
 
-/// Where one top-level field of a document is kept: `delivery` in its column, any other field
-/// inside `data`. Writing `delivery` always sets the column.
+/// The SQL that reads and writes one top-level field of a document: `delivery` in its own
+/// column, any other field inside `data`. Writing `delivery` always sets the column.
 struct FieldLocation {
     /// SQL that reads the field as JSON text, or NULL when the document does not have it.
     var selection: String

@@ -89,7 +89,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 do {
                     try connection.execute(migration)
                 } catch var error as SQLiteError {
-                    // The SQL of a migration runs to dozens of lines, too long for a message.
+                    // The SQL of a migration is dozens of lines, too long for an error message.
                     error.operation = "convert the database to schema \(current + offset + 1)"
                     throw error
                 }
@@ -101,9 +101,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
-    /// Refuses to convert a file that another process has open, when the conversion changes
-    /// where `delivery` is kept (version 4): an older worker that keeps running would send mail
-    /// and fail to record it. A new file, version 0, has no such process to wait for.
+    /// Throws when another process has the file open and the conversion moves `delivery` out of
+    /// `data` (version 4), because an older worker that kept running would send mail it cannot
+    /// record. A new file, version 0, is not checked.
     private static func checkNoOtherProcess(before version: Int, path: String) throws {
         guard version > 0, version < SQLiteSchema.firstVersionOlderProcessesCannotUse else { return }
 
@@ -178,7 +178,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             "INSERT INTO documents (collection, id, data, delivery, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         let columns = StoredColumns(data)
         try statement.run([.text(collection), .text(id), columns.data, columns.delivery, .text(now.description), .text(now.description)])
-        guard try connection.lastChange.rowCount == 1 else {
+        guard try connection.changedRowCount == 1 else {
             throw DocumentStoreError(.alreadyExists, "A document with ID \(id) already exists in \(collection); choose another ID.")
         }
         return Document(id: id, collection: collection, createTime: now, updateTime: now, data: data)
@@ -503,10 +503,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         }
     }
 
-    /// Parses a row's data, which must be a JSON object, and puts the `delivery` column back
-    /// into it as the field it is to every reader. Without the column, a `delivery` that SQL
-    /// wrote into `data` stays. Also returns whether `data` itself had `delivery`, a copy that
-    /// the next write of the row removes.
+    /// Parses a row's data, which must be a JSON object, and sets its `delivery` field from the
+    /// column when the column is not NULL. Also returns whether `data` had a `delivery` of its
+    /// own, which the next write of the row removes.
     private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<(JSONObject, deliveryInData: Bool), DataProblem> {
         let value: JSONValue
         do {

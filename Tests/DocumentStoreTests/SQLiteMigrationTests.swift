@@ -60,7 +60,7 @@ struct SQLiteMigrationTests {
         return path
     }
 
-    @Test("version 3 file that another program has open is not converted")
+    @Test("open version 3 file stays unconverted")
     func versionThreeOpenElsewhere() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -85,7 +85,7 @@ struct SQLiteMigrationTests {
         }
     }
 
-    @Test("a failed conversion names the schema, not its SQL, and changes nothing")
+    @Test("failed conversion names schema, keeps file")
     func failedConversion() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -103,7 +103,7 @@ struct SQLiteMigrationTests {
         }
     }
 
-    @Test("processLockingSharedMemory finds a connection in another process")
+    @Test("shm lock reveals another process")
     func sharedMemoryLockFound() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -127,7 +127,7 @@ struct SQLiteMigrationTests {
         #expect(afterExit == nil)
     }
 
-    @Test("version 3 file moves delivery to its column")
+    @Test("version 3 delivery moves to column")
     func versionThreeMovesDelivery() async throws {
         let directory = try TestEnvironment.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -87,7 +87,7 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("delivery updates leave the data column as it was")
+    @Test("delivery update keeps data column")
     func deliveryColumn() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)
@@ -110,7 +110,7 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("SQL that writes delivery into data reaches the delivery column")
+    @Test("delivery written by SQL reaches column")
     func deliveryWrittenWithSQL() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)
@@ -125,7 +125,7 @@ struct SQLiteStoreTests {
             }
             let queued = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "queued", in: sqlite)
 
-            // The SQL fix that the error of an unreadable document names: delivery.state set to RETRY.
+            // The fix that an unreadable document's error names: set delivery.state to RETRY with SQL.
             try withRawDatabase(sqlite.path) { database in
                 try execute("UPDATE documents SET data = json_set(data, '$.delivery.state', 'RETRY') WHERE id = 'failed'", on: database)
             }
@@ -142,7 +142,7 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("data that is not JSON beside a delivery column ends in ERROR")
+    @Test("malformed data beside delivery ends in ERROR")
     func malformedDataWithDeliveryColumn() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)
@@ -158,7 +158,7 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("a stale delivery inside data changes nothing and goes at the next write")
+    @Test("stale delivery in data is dropped")
     func staleDeliveryInData() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)
@@ -188,7 +188,7 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("SQL insert of data that is not JSON is refused")
+    @Test("SQL insert of malformed JSON rejected")
     func malformedInsert() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)

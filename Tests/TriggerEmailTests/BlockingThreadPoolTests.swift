@@ -4,7 +4,7 @@ import Testing
 
 @Suite("BlockingThreadPool")
 struct BlockingThreadPoolTests {
-    @Test("threads carry their names into the kernel")
+    @Test("thread names reach the kernel")
     func kernelThreadNames() async throws {
         let pool = BlockingThreadPool(name: "probe-pool-with-a-long-name", threadCount: 1)
         defer { pool.shutDown() }
