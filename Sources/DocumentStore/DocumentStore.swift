@@ -53,17 +53,20 @@ public protocol DocumentStore: Sendable {
     func updateFieldBatch(_ field: String, _ updates: [FieldUpdate], in collection: String) async throws -> [JSONValue?]
 
     /// Claims up to `limit` documents ready to send, oldest first: those whose `delivery.state`
-    /// is missing or one of `readyStates`. For each one, in a single transaction, `change` turns
-    /// its fields into the claimed form (for the processor: `PROCESSING` with a lease). Rows
-    /// another worker is claiming at the same moment are skipped, never claimed twice.
+    /// is missing or one of `readyStates`. For each one, in a single transaction,
+    /// `changeDelivery` turns its `delivery` (`nil` when missing) into the claimed one (for the
+    /// processor: `PROCESSING` with a lease), or returns `nil` to leave the document alone. Rows
+    /// another worker is claiming at the same moment are skipped, never claimed twice. Returns
+    /// the claimed documents with their new `delivery`.
     func claim(
         from collection: String, readyStates: [String], limit: Int,
-        _ change: @escaping @Sendable (Document) -> JSONObject?
+        _ changeDelivery: @escaping @Sendable (JSONValue?) -> JSONValue?
     ) async throws -> [Document]
 
     /// Lists up to `limit` documents whose `delivery.state` is `PROCESSING` and whose
     /// `delivery.leaseExpireTime` is before `now` or missing. The caller ends each one through
-    /// `update`, which checks again under the lock.
+    /// `update`, which checks again under the lock. A document among them that cannot be read
+    /// is ended as `ERROR` here (see `UnreadableDocument`) instead of listed.
     func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document]
 
     /// A number that grows whenever any document in the store is written, by this process or

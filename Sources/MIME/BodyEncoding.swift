@@ -1,3 +1,5 @@
+import Foundation
+
 /// The Content-Transfer-Encoding chosen for a text body, with the encoded bytes.
 struct EncodedBody {
     var transferEncoding: String
@@ -45,6 +47,7 @@ struct EncodedBody {
 
     /// Turns CR LF, lone CR and lone LF into CR LF, copying the runs between line breaks whole.
     static func canonicalLineBreaks(_ bytes: [UInt8]) -> [UInt8] {
+        if let converted = withLineFeedsOnly(bytes) { return converted }
         if hasOnlyCRLFLineBreaks(bytes) { return bytes }
 
         var output = [UInt8]()
@@ -67,6 +70,30 @@ struct EncodedBody {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<input.count]))
         }
         return output
+    }
+
+    /// Converts text without CR, the usual form of text written on Unix, or returns nil when
+    /// the text has a CR. memchr finds the line feeds, so the bytes between them are neither
+    /// visited nor copied one at a time.
+    private static func withLineFeedsOnly(_ bytes: [UInt8]) -> [UInt8]? {
+        bytes.withUnsafeBufferPointer { input -> [UInt8]? in
+            guard let base = input.baseAddress else { return bytes }
+            guard memchr(base, 0x0D, input.count) == nil else { return nil }
+            guard memchr(base, 0x0A, input.count) != nil else { return bytes }
+
+            var output = [UInt8]()
+            output.reserveCapacity(input.count + input.count / 32 + 2)
+            var runStart = 0
+            while let lineFeed = memchr(base + runStart, 0x0A, input.count - runStart) {
+                let index = base.distance(to: lineFeed.assumingMemoryBound(to: UInt8.self))
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<index]))
+                output.append(0x0D)
+                output.append(0x0A)
+                runStart = index + 1
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<input.count]))
+            return output
+        }
     }
 
     private static func isSevenBitSafe(_ bytes: [UInt8]) -> Bool {

@@ -94,7 +94,7 @@ public struct MessageComposer: Sendable {
 
     /// The characters that a display name can carry only inside a quoted-string (RFC 5322
     /// section 3.2.3).
-    private static let specials = Set("()<>[]:;@\\,.\"")
+    private static let specials = Set("()<>[]:;@\\,.\"".utf8)
 
     /// Splits a display name into RFC 5322 `phrase` tokens: atoms as they are, a quoted string when it
     /// has specials, encoded-words when it is not ASCII.
@@ -102,7 +102,7 @@ public struct MessageComposer: Sendable {
         guard let displayName, !displayName.isEmpty else { return [] }
 
         if EncodedWord.isPlainEnough(displayName) {
-            if !displayName.contains(where: { Self.specials.contains($0) }) {
+            if !displayName.utf8.contains(where: { Self.specials.contains($0) }) {
                 return displayName.split(separator: " ").map(String.init)
             }
             let escaped = displayName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -57,7 +57,9 @@ public enum Punycode {
     /// Converts a domain to its ASCII form: each non-ASCII label becomes `xn--` and its
     /// Punycode, after lower-casing and Unicode normalization form C.
     public static func asciiDomain(_ domain: String) -> String {
-        domain.split(separator: ".", omittingEmptySubsequences: false).map { label in
+        // Nearly every domain is ASCII already, and this runs for each address of each message.
+        if domain.utf8.allSatisfy({ $0 < 0x80 }) { return domain }
+        return domain.split(separator: ".", omittingEmptySubsequences: false).map { label in
             guard !label.unicodeScalars.allSatisfy(\.isASCII) else { return String(label) }
             let normalized = String(label).lowercased().precomposedForm
             return "xn--" + encode(normalized)

@@ -289,7 +289,7 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
 
     public func claim(
         from collection: String, readyStates: [String], limit: Int,
-        _ change: @escaping @Sendable (Document) -> JSONObject?
+        _ changeDelivery: @escaping @Sendable (JSONValue?) -> JSONValue?
     ) async throws -> [Document] {
         let claimed = try await transaction { connection -> [Document] in
             // The partial index serves the query only when its states are written into the
@@ -309,7 +309,12 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
                 """,
                 parameters, collection: collection, on: connection, unreadable: &unreadable)
             try Self.endUnreadable(unreadable, in: collection, on: connection)
-            let changes = candidates.compactMap { row in change(row.document).map { (row.document, $0) } }
+            let changes = candidates.compactMap { row -> (Document, JSONObject)? in
+                guard let delivery = changeDelivery(row.document.data["delivery"]) else { return nil }
+                var data = row.document.data
+                data["delivery"] = delivery
+                return (row.document, data)
+            }
             return try PostgresRows.write(changes, on: connection)
         }
         if !claimed.isEmpty { notifier.notify() }
@@ -333,16 +338,20 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
     }
 
     public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {
-        try await run(isRetriable: true) { connection in
-            try PostgresRows.select(
+        // No processor can send a claimed document that cannot be read, so it ends as `ERROR`
+        // here instead of failing every sweep.
+        try await transaction { connection in
+            var unreadable: [(id: String, error: String)] = []
+            let expired = try PostgresRows.select(
                 """
                 WHERE collection = $1 AND delivery_state = 'PROCESSING'
                 AND (lease_expire_time IS NULL OR lease_expire_time < $2
                      OR lease_expire_time !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$')
                 ORDER BY sequence LIMIT $3
                 """,
-                [collection, now.description, String(limit)], collection: collection, on: connection
-            ).map(\.document)
+                [collection, now.description, String(limit)], collection: collection, on: connection, unreadable: &unreadable)
+            try Self.endUnreadable(unreadable, in: collection, on: connection)
+            return expired.map(\.document)
         }
     }
 

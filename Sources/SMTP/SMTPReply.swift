@@ -29,14 +29,25 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
         return text.isEmpty ? "\(code)" : "\(code) \(text)"
     }
 
+    /// Parses `class.subject.detail` at the start of `text`, 1 to 3 ASCII digits each. Reads the
+    /// UTF-8 bytes, because every reply of every message goes through here.
     private static func parseEnhancedStatusCode(_ text: String, code: Int) -> String? {
-        let candidate = text.prefix { $0 != " " }
-        let parts = candidate.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
-            return nil
+        var utf8 = text.utf8[...]
+        let candidate = utf8.prefix { $0 != UInt8(ascii: " ") }
+        var digitCounts: [Int] = [0]
+        for byte in candidate {
+            if byte == UInt8(ascii: ".") {
+                digitCounts.append(0)
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                digitCounts[digitCounts.count - 1] += 1
+            } else {
+                return nil
+            }
         }
+        guard digitCounts.count == 3, digitCounts.allSatisfy({ (1...3).contains($0) }) else { return nil }
+
         // RFC 3463: the class digit matches the reply code's first digit.
-        guard let classDigit = parts.first, classDigit == String(code / 100) else { return nil }
-        return String(candidate)
+        guard digitCounts[0] == 1, let classDigit = utf8.popFirst(), Int(classDigit - UInt8(ascii: "0")) == code / 100 else { return nil }
+        return String(Substring(candidate))
     }
 }

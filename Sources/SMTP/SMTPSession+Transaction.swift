@@ -297,18 +297,20 @@ extension SMTPSession {
         output.reserveCapacity(message.count + message.count / 64 + 5)
 
         // Copies the runs between lines that start with "." in one step each; most messages
-        // have none, so the whole message is one copy.
+        // have none, so the whole message is one copy. memchr finds the line breaks, so the
+        // search does not visit every byte in Swift.
         message.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
             var runStart = 0
-            var index = 0
-            while index < bytes.count {
-                let startsLine = index == 0 || bytes[index - 1] == 0x0A
-                if startsLine, bytes[index] == UInt8(ascii: ".") {
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            var lineStart = 0
+            while lineStart < bytes.count {
+                if bytes[lineStart] == UInt8(ascii: ".") {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<lineStart]))
                     output.append(UInt8(ascii: "."))
-                    runStart = index
+                    runStart = lineStart
                 }
-                index += 1
+                guard let lineFeed = memchr(base + lineStart, 0x0A, bytes.count - lineStart) else { break }
+                lineStart = base.distance(to: lineFeed.assumingMemoryBound(to: UInt8.self)) + 1
             }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }

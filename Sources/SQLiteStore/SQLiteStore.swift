@@ -292,13 +292,16 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         try FieldChange.validateFieldName(field)
         guard !updates.isEmpty else { return [] }
         let location = FieldLocation(field)
+        // Built once per batch: the statement cache looks statements up by their text.
+        let selection = "SELECT \(location.selection), update_time FROM documents WHERE collection = ? AND id = ?"
+        let assignment = "UPDATE documents SET \(location.assignment), update_time = ? WHERE collection = ? AND id = ?"
 
         let (values, changed) = try await onThread { connection in
             try connection.inWriteTransaction { () throws -> ([JSONValue?], Bool) in
                 var values: [JSONValue?] = []
                 var changed = false
                 for update in updates {
-                    guard let current = try Self.selectField(location, of: update.id, in: collection, on: connection) else {
+                    guard let current = try Self.selectField(selection, location, of: update.id, in: collection, on: connection) else {
                         values.append(nil)
                         continue
                     }
@@ -307,7 +310,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                         continue
                     }
                     let now = max(Timestamp.now(), current.updateTime.adding(milliseconds: 1))
-                    let statement = try connection.prepare("UPDATE documents SET \(location.assignment), update_time = ? WHERE collection = ? AND id = ?")
+                    let statement = try connection.prepare(assignment)
                     try statement.run(location.parameters + [.text(newValue.serialized()), .text(now.description), .text(collection), .text(update.id)])
                     values.append(newValue)
                     changed = true
@@ -319,12 +322,12 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return values
     }
 
-    /// Reads one top-level field of a document, parsing only that field, or returns nil when the
-    /// document does not exist.
+    /// Reads one top-level field of a document with `sql`, which selects `location`, parsing
+    /// only that field, or returns nil when the document does not exist.
     private static func selectField(
-        _ location: FieldLocation, of id: String, in collection: String, on connection: SQLiteConnection
+        _ sql: String, _ location: FieldLocation, of id: String, in collection: String, on connection: SQLiteConnection
     ) throws -> (value: JSONValue?, updateTime: Timestamp)? {
-        let statement = try connection.prepare("SELECT \(location.selection), update_time FROM documents WHERE collection = ? AND id = ?")
+        let statement = try connection.prepare(sql)
         try statement.bind(location.parameters + [.text(collection), .text(id)])
         defer { statement.reset() }
         guard try statement.step() else { return nil }
@@ -340,7 +343,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     public func claim(
         from collection: String, readyStates: [String], limit: Int,
-        _ change: @escaping @Sendable (Document) -> JSONObject?
+        _ changeDelivery: @escaping @Sendable (JSONValue?) -> JSONValue?
     ) async throws -> [Document] {
         let (claimed, endedUnreadable) = try await onThread { connection in
             try connection.inWriteTransaction {
@@ -354,18 +357,40 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 let stateParameters: [SQLiteValue] = usesReadyIndex ? [] : readyStates.map { .text($0) }
                 let parameters: [SQLiteValue] = [.text(collection)] + stateParameters + [.integer(Int64(limit))]
                 var unreadable: [UnreadableRow] = []
-                let candidates = try Self.readRows(sql, parameters, collection: collection, on: connection, unreadable: &unreadable)
+                let candidates = try Self.readClaimCandidates(sql, parameters, collection: collection, on: connection, unreadable: &unreadable)
                 try Self.endUnreadable(unreadable, in: collection, on: connection)
 
-                let claimed = try candidates.compactMap { row -> Document? in
-                    guard let newData = change(row.document) else { return nil }
-                    return try Self.write(newData, over: row, on: connection)
+                let claimed = try candidates.compactMap { candidate -> ClaimCandidate? in
+                    guard let delivery = changeDelivery(candidate.delivery) else { return nil }
+                    return try Self.writeClaim(delivery, over: candidate, in: collection, on: connection)
                 }
                 return (claimed, !unreadable.isEmpty)
             }
         }
+
+        // The message bodies are parsed here, off the store's thread, which meanwhile goes on
+        // with other claims and outcomes. A document that turns out to be unreadable has been
+        // claimed already, so it ends as `ERROR` in a second transaction. Should that one fail,
+        // the document stays `PROCESSING` and `expiredLeases` ends it when its lease runs out.
+        var documents: [Document] = []
+        var unreadable: [UnreadableRow] = []
+        for candidate in claimed {
+            switch candidate.document(in: collection) {
+            case .success(let document): documents.append(document)
+            case .failure(let problem): unreadable.append(UnreadableRow(id: candidate.id, updateTime: candidate.updateTime, reason: problem.reason))
+            }
+        }
+        try? await endUnreadableInOwnTransaction(unreadable, in: collection)
         if !claimed.isEmpty || endedUnreadable { notifier.notify() }
-        return claimed
+        return documents
+    }
+
+    private func endUnreadableInOwnTransaction(_ unreadable: [UnreadableRow], in collection: String) async throws {
+        guard !unreadable.isEmpty else { return }
+        try await onThread { connection in
+            try connection.inWriteTransaction { try Self.endUnreadable(unreadable, in: collection, on: connection) }
+        }
+        notifier.notify()
     }
 
     /// Returns the query that finds the oldest ready documents. It names the ready index,
@@ -380,7 +405,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     }
 
     public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {
-        try await onReader { connection in
+        let (expired, unreadable) = try await onReader { connection in
             let sql = """
                 SELECT \(Self.rowColumns) FROM documents
                 WHERE collection = ? AND delivery_state = 'PROCESSING'
@@ -388,9 +413,16 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                      OR lease_expire_time NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z')
                 ORDER BY sequence LIMIT ?
                 """
-            return try Self.readRows(sql, [.text(collection), .text(now.description), .integer(Int64(limit))], collection: collection, on: connection)
-                .map(\.document)
+            var unreadable: [UnreadableRow] = []
+            let rows = try Self.readRows(
+                sql, [.text(collection), .text(now.description), .integer(Int64(limit))], collection: collection, on: connection,
+                unreadable: &unreadable)
+            return (rows.map(\.document), unreadable)
         }
+        // No processor can send a claimed document that cannot be read, so it ends as `ERROR`
+        // here instead of failing every sweep.
+        try await endUnreadableInOwnTransaction(unreadable, in: collection)
+        return expired
     }
 
     // MARK: - Rows
@@ -429,6 +461,130 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         updated.data = data
         updated.updateTime = now
         return updated
+    }
+
+    /// A ready row as a claim reads it: its `delivery`, and its other fields still as JSON text
+    /// unless `delivery` had to be looked for among them.
+    private struct ClaimCandidate {
+        enum Fields {
+            case text([UInt8])
+            case parsed(JSONObject, deliveryInData: Bool)
+        }
+
+        var sequence: Int64
+        var id: String
+        var createTime: Timestamp
+        var updateTime: Timestamp
+        var fields: Fields
+        var delivery: JSONValue?
+
+        /// Returns the document with `delivery` in its place, parsing the fields if still needed.
+        func document(in collection: String) -> Result<Document, DataProblem> {
+            var data: JSONObject
+            switch fields {
+            case .parsed(let object, _):
+                data = object
+            case .text(let bytes):
+                switch SQLiteStore.object(from: bytes) {
+                case .success(let object): data = object
+                case .failure(let problem): return .failure(problem)
+                }
+            }
+            data["delivery"] = delivery
+            return .success(Document(id: id, collection: collection, createTime: createTime, updateTime: updateTime, data: data))
+        }
+    }
+
+    /// Reads `rowColumns` rows for a claim. Only the `delivery` column is parsed, unless `data`
+    /// may hold a `delivery` that a program's SQL put there: that one counts when the column is
+    /// NULL, and the claim's write removes it. Rows that cannot be read are left out and
+    /// reported in `unreadable`.
+    private static func readClaimCandidates(
+        _ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection,
+        unreadable: inout [UnreadableRow]
+    ) throws -> [ClaimCandidate] {
+        let statement = try connection.prepare(sql)
+        try statement.bind(parameters)
+        defer { statement.reset() }
+
+        var candidates: [ClaimCandidate] = []
+        while try statement.step() {
+            let id = statement.text(at: 1)
+            let updateTime = Timestamp(rfc3339: statement.text(at: 5)) ?? Timestamp(millisecondsSince1970: 0)
+            let bytes = statement.bytes(at: 2)
+            var fields = ClaimCandidate.Fields.text(bytes)
+            var delivery: JSONValue?
+
+            if mayHaveDeliveryKey(bytes) {
+                switch object(from: bytes) {
+                case .success(let object):
+                    fields = .parsed(object, deliveryInData: object["delivery"] != nil)
+                    delivery = object["delivery"]
+                case .failure(let problem):
+                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason))
+                    continue
+                }
+            }
+            if !statement.isNull(at: 3) {
+                do {
+                    delivery = try JSONValue(parsing: statement.bytes(at: 3))
+                } catch {
+                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: DataProblem.invalidDeliveryJSON(error).reason))
+                    continue
+                }
+            }
+            candidates.append(ClaimCandidate(
+                sequence: statement.int64(at: 0), id: id,
+                createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
+                updateTime: updateTime, fields: fields, delivery: delivery))
+        }
+        return candidates
+    }
+
+    /// Returns whether JSON text may have the key `delivery`: it contains `"delivery"` or a
+    /// `\u` escape, the only way to spell those letters otherwise. A value that contains them
+    /// returns true as well, which costs only a parse. memchr finds each candidate first byte,
+    /// so looking costs far less than parsing the message bodies.
+    static func mayHaveDeliveryKey(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { text in
+            guard let base = text.baseAddress else { return false }
+            return contains(Array("\"delivery\"".utf8), in: base, count: text.count) || contains(Array("\\u".utf8), in: base, count: text.count)
+        }
+    }
+
+    private static func contains(_ pattern: [UInt8], in base: UnsafePointer<UInt8>, count: Int) -> Bool {
+        let lastStart = count - pattern.count
+        var position = 0
+        while position <= lastStart {
+            guard let found = memchr(base + position, Int32(pattern[0]), lastStart - position + 1) else { return false }
+            position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + position, pattern, pattern.count) == 0 { return true }
+            position += 1
+        }
+        return false
+    }
+
+    /// Writes a claimed candidate's new `delivery`: into its column alone, or with the rest of
+    /// the document when `data` has a `delivery` of its own to remove.
+    private static func writeClaim(
+        _ delivery: JSONValue, over candidate: ClaimCandidate, in collection: String, on connection: SQLiteConnection
+    ) throws -> ClaimCandidate {
+        var claimed = candidate
+        claimed.delivery = delivery
+        if case .parsed(let object, deliveryInData: true) = candidate.fields {
+            var data = object
+            data["delivery"] = delivery
+            let existing = Document(id: candidate.id, collection: collection, createTime: candidate.createTime, updateTime: candidate.updateTime, data: object)
+            let written = try write(data, over: Row(sequence: candidate.sequence, document: existing, deliveryInData: true), on: connection)
+            claimed.updateTime = written.updateTime
+            return claimed
+        }
+
+        let now = max(Timestamp.now(), candidate.updateTime.adding(milliseconds: 1))
+        let statement = try connection.prepare("UPDATE documents SET delivery = ?, update_time = ? WHERE collection = ? AND id = ?")
+        try statement.run([.text(delivery.serialized()), .text(now.description), .text(collection), .text(candidate.id)])
+        claimed.updateTime = now
+        return claimed
     }
 
     /// A row whose JSON SQLite accepted but this service cannot read, or whose JSON is not an
@@ -507,13 +663,11 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// column when the column is not NULL. Also returns whether `data` had a `delivery` of its
     /// own, which the next write of the row removes.
     private static func object(from bytes: [UInt8], delivery: [UInt8]?) -> Result<(JSONObject, deliveryInData: Bool), DataProblem> {
-        let value: JSONValue
-        do {
-            value = try JSONValue(parsing: bytes)
-        } catch {
-            return .failure(.invalidJSON(error))
+        var object: JSONObject
+        switch Self.object(from: bytes) {
+        case .success(let parsed): object = parsed
+        case .failure(let problem): return .failure(problem)
         }
-        guard var object = value.objectValue else { return .failure(.notObject(typeDescription: value.typeDescription)) }
 
         let deliveryInData = object["delivery"] != nil
         if let delivery {
@@ -524,6 +678,18 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             }
         }
         return .success((object, deliveryInData))
+    }
+
+    /// Parses JSON text that must be an object.
+    private static func object(from bytes: [UInt8]) -> Result<JSONObject, DataProblem> {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: bytes)
+        } catch {
+            return .failure(.invalidJSON(error))
+        }
+        guard let object = value.objectValue else { return .failure(.notObject(typeDescription: value.typeDescription)) }
+        return .success(object)
     }
 
     /// Ends documents that SQLite accepted but this service cannot read as `ERROR` (see

@@ -143,8 +143,8 @@ public final class MailProcessor: Sendable {
         do {
             let claimed = try await store.claim(
                 from: settings.mailCollection, readyStates: DeliveryState.ready.map(\.rawValue), limit: capacity
-            ) { document in
-                DeliveryRecord.claim(document.data, at: now, lease: lease)
+            ) { delivery in
+                DeliveryRecord.claim(delivery.map { ["delivery": $0] } ?? [:], at: now, lease: lease)?["delivery"]
             }
             inFlight.add(claimed.count)
             unfinished.add(claimed.count)

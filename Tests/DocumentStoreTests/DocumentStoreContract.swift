@@ -451,11 +451,11 @@ struct DocumentStoreContract: Sendable {
 
     func claimSkipsWhenChangeReturnsNil() async throws {
         try await withStore { store in
-            let skipped = try await store.add(["skip": true], to: Self.collection, id: "skipped")
-            _ = try await store.add(["skip": false], to: Self.collection, id: "taken")
+            let skipped = try await store.add(["delivery": ["state": "PENDING", "skip": true]], to: Self.collection, id: "skipped")
+            _ = try await store.add(["delivery": ["state": "PENDING"]], to: Self.collection, id: "taken")
 
-            let claimed = try await store.claim(from: Self.collection, readyStates: ["PENDING"], limit: 10) { document in
-                document.data["skip"] == true ? nil : Self.markProcessing(document)
+            let claimed = try await store.claim(from: Self.collection, readyStates: ["PENDING"], limit: 10) { delivery in
+                delivery?[path: "skip"] == true ? nil : Self.markProcessing(delivery)
             }
 
             #expect(claimed.map(\.id) == ["taken"])
@@ -489,10 +489,8 @@ struct DocumentStoreContract: Sendable {
                     group.addTask {
                         var claimed: [(id: String, claimer: Int)] = []
                         while true {
-                            let batch = try await store.claim(from: Self.collection, readyStates: ["PENDING"], limit: 7) { document in
-                                var data = document.data
-                                data["delivery"] = ["state": "PROCESSING", "claimer": .number(Double(claimer))]
-                                return data
+                            let batch = try await store.claim(from: Self.collection, readyStates: ["PENDING"], limit: 7) { _ in
+                                ["state": "PROCESSING", "claimer": .number(Double(claimer))]
                             }
                             if batch.isEmpty { return claimed }
                             claimed += batch.map { ($0.id, claimer) }
@@ -607,10 +605,13 @@ struct DocumentStoreContract: Sendable {
     // MARK: - Helpers
 
     /// Marks a claimed document `PROCESSING` with a lease, as the processor does.
-    @Sendable static func markProcessing(_ document: Document) -> JSONObject? {
-        var data = document.data
-        data["delivery"] = ["state": "PROCESSING", "leaseExpireTime": "2026-12-04T19:22:41.123Z"]
-        return data
+    @Sendable static func markProcessing(_ delivery: JSONValue?) -> JSONValue? {
+        ["state": "PROCESSING", "leaseExpireTime": "2026-12-04T19:22:41.123Z"]
+    }
+
+    /// Claims a document without changing its `delivery`, or with an empty one when it has none.
+    @Sendable static func keepDelivery(_ delivery: JSONValue?) -> JSONValue? {
+        delivery ?? [:]
     }
 
     func withStore(_ body: (any DocumentStore) async throws -> Void) async throws {

@@ -71,7 +71,7 @@ struct PostgresStoreTests {
                 ('mail', 'fine', '{"to": "b@example.org"}');
                 """)
 
-            let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let state = try await server.psql(url, "SELECT data->'delivery'->>'state', data->>'n' FROM trigger_email.documents WHERE id = 'huge-number';")
             let error = try await server.psql(url, "SELECT data->'delivery'->>'error' FROM trigger_email.documents WHERE id = 'huge-number';")
 
@@ -79,6 +79,26 @@ struct PostgresStoreTests {
             #expect(state.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("ERROR|1"))
             #expect(error.hasPrefix("The document cannot be read: "))
             #expect(error.contains("Correct it with SQL and set delivery.state to RETRY."))
+            await store.close()
+        }
+    }
+
+    @Test("unreadable expired claim ends in ERROR")
+    func unreadableExpiredLease() async throws {
+        try await withDatabase { server, url in
+            let store = try await PostgresStore.open(url: url)
+            let claimed = #"{"state": "PROCESSING", "leaseExpireTime": "2026-12-05T00:00:30.000Z"}"#
+            _ = try await server.psql(url, """
+                INSERT INTO trigger_email.documents (collection, id, data) VALUES
+                ('mail', 'huge-number', '{"to": "a@example.org", "n": 1e400, "delivery": \(claimed)}'),
+                ('mail', 'expired', '{"to": "b@example.org", "delivery": \(claimed)}');
+                """)
+
+            let expired = try await store.expiredLeases(in: "mail", at: Timestamp(rfc3339: "2026-12-05T00:01:00.000Z")!, limit: 10)
+            let state = try await server.psql(url, "SELECT data->'delivery'->>'state' FROM trigger_email.documents WHERE id = 'huge-number';")
+
+            #expect(expired.map(\.id) == ["expired"])
+            #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "ERROR")
             await store.close()
         }
     }

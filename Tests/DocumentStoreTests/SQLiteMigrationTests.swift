@@ -24,7 +24,7 @@ struct SQLiteMigrationTests {
         }
 
         let store = try await SQLiteStore.open(path: path)
-        let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+        let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
         await store.close()
         #expect(claimed.map(\.id) == ["waiting", "new"])
 
@@ -143,7 +143,7 @@ struct SQLiteMigrationTests {
         let store = try await SQLiteStore.open(path: path)
         let sent = try await store.get("sent", from: "mail")
         let odd = try await store.get("odd", from: "mail")
-        let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+        let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
         await store.close()
 
         #expect(sent?.data == ["to": "a@example.org", "delivery": ["state": "SUCCESS", "attempts": 1]])

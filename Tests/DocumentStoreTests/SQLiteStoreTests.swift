@@ -1,7 +1,7 @@
 import CSQLite
 import DocumentStore
 import Foundation
-import SQLiteStore
+@testable import SQLiteStore
 import TestSupport
 import Testing
 
@@ -30,7 +30,7 @@ struct SQLiteStoreTests {
             try Self.insertRow(id: "huge-number", data: #"{"to": "a@example.org", "n": 1e400}"#, into: sqlite)
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
 
-            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let values = try Self.rawValues(
                 ["json_extract(delivery, '$.state')", "json_extract(delivery, '$.error')", "json_extract(data, '$.to')"],
                 ofRow: "huge-number", in: sqlite)
@@ -44,6 +44,24 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("unreadable expired claim ends in ERROR")
+    func unreadableExpiredLease() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let claimed = #"{"state": "PROCESSING", "leaseExpireTime": "2026-12-05T00:00:30.000Z"}"#
+            try Self.insertRow(id: "huge-number", data: #"{"to": "a@example.org", "n": 1e400}"#, delivery: claimed, into: sqlite)
+            try Self.insertRow(id: "expired", data: #"{"to": "b@example.org"}"#, delivery: claimed, into: sqlite)
+
+            let expired = try await store.expiredLeases(
+                in: DocumentStoreContract.collection, at: Timestamp(rfc3339: "2026-12-05T00:01:00.000Z")!, limit: 10)
+            let values = try Self.rawValues(["delivery_state", "json_extract(delivery, '$.error')"], ofRow: "huge-number", in: sqlite)
+
+            #expect(expired.map(\.id) == ["expired"])
+            #expect(values[0] == "ERROR")
+            #expect(values[1].hasPrefix("The document cannot be read: "))
+        }
+    }
+
     @Test("row that is not an object ends in ERROR")
     func nonObjectRow() async throws {
         try await Self.contract.withStore { store in
@@ -51,8 +69,8 @@ struct SQLiteStoreTests {
             let collection = DocumentStoreContract.collection
             try Self.insertRow(id: "text", data: #""a@example.org""#, into: sqlite)
 
-            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
-            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
+            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let document = try #require(try await store.get("text", from: collection))
 
             #expect(first.isEmpty)
@@ -71,8 +89,8 @@ struct SQLiteStoreTests {
             let collection = DocumentStoreContract.collection
             try Self.insertRow(id: "array", data: "[1e400]", into: sqlite)
 
-            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
-            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
+            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let values = try Self.rawValues(
                 ["json_extract(delivery, '$.state')", "json_extract(delivery, '$.error')", "json_type(data, '$.unreadableData')"],
                 ofRow: "array", in: sqlite)
@@ -95,11 +113,7 @@ struct SQLiteStoreTests {
             _ = try await store.add(["to": "a@example.org", "delivery": ["state": "PENDING", "attempts": 2]], to: collection, id: "one")
             let before = try Self.rawValues(["data", "json_extract(delivery, '$.attempts')"], ofRow: "one", in: sqlite)
 
-            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { document in
-                var data = document.data
-                data["delivery"] = ["state": "PROCESSING", "attempts": 3]
-                return data
-            }
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { _ in ["state": "PROCESSING", "attempts": 3] }
             let after = try Self.rawValues(["data", "delivery_state", "json_extract(delivery, '$.attempts')"], ofRow: "one", in: sqlite)
             let document = try #require(try await store.get("one", from: collection))
 
@@ -118,11 +132,7 @@ struct SQLiteStoreTests {
             try Self.insertRow(id: "sent", data: #"{"to": "a@example.org", "delivery": {"state": "SUCCESS"}}"#, into: sqlite)
             try Self.insertRow(id: "queued", data: #"{"to": "b@example.org", "delivery": {"state": "PENDING", "attempts": 1}}"#, into: sqlite)
             try Self.insertRow(id: "failed", data: #"{"to": "c@example.org", "delivery": {"state": "ERROR", "attempts": 2, "error": "550"}}"#, into: sqlite)
-            let firstClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { document in
-                var data = document.data
-                data["delivery"] = ["state": "PROCESSING", "attempts": 2]
-                return data
-            }
+            let firstClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { _ in ["state": "PROCESSING", "attempts": 2] }
             let queued = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "queued", in: sqlite)
 
             // The fix that an unreadable document's error names: set delivery.state to RETRY with SQL.
@@ -130,7 +140,7 @@ struct SQLiteStoreTests {
                 try execute("UPDATE documents SET data = json_set(data, '$.delivery.state', 'RETRY') WHERE id = 'failed'", on: database)
             }
             let retried = try Self.rawValues(["coalesce(json_type(data, '$.delivery'), 'none')", "delivery"], ofRow: "failed", in: sqlite)
-            let secondClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let secondClaim = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let sent = try #require(try await store.get("sent", from: collection))
 
             #expect(firstClaim.map(\.id) == ["queued"])
@@ -150,7 +160,7 @@ struct SQLiteStoreTests {
             try Self.insertRow(id: "broken", data: #"{"to": "#, delivery: #"{"state": "PENDING"}"#, into: sqlite)
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
 
-            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { $0.data }
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let values = try Self.rawValues(["delivery_state", "json_extract(data, '$.unreadableData')"], ofRow: "broken", in: sqlite)
 
             #expect(claimed.map(\.id) == ["fine"])
@@ -173,11 +183,7 @@ struct SQLiteStoreTests {
             try withRawDatabase(sqlite.path) { database in
                 try execute("UPDATE documents SET data = json_set(data, '$.to', 'c@example.org') WHERE id = 'sent'", on: database)
             }
-            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { document in
-                var data = document.data
-                data["delivery"] = ["state": "PROCESSING"]
-                return data
-            }
+            let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10) { _ in ["state": "PROCESSING"] }
             let stale = "coalesce(json_type(data, '$.delivery'), 'none')"
             let sent = try Self.rawValues(["delivery_state", "json_extract(delivery, '$.attempts')", stale], ofRow: "sent", in: sqlite)
             let queued = try Self.rawValues(["delivery_state", stale], ofRow: "queued", in: sqlite)
@@ -186,6 +192,20 @@ struct SQLiteStoreTests {
             #expect(sent == ["SUCCESS", "1", "none"])
             #expect(queued == ["PROCESSING", "none"])
         }
+    }
+
+    @Test("delivery key search", arguments: [
+        (#"{"to": "a@example.org", "text": "line\n"}"#, false),
+        (#"{"to": "a@example.org", "delivery": {"state": "PENDING"}}"#, true),
+        (#"{"template": {"data": {"delivery": "tomorrow"}}}"#, true),
+        (#"{"deliv\u0065ry": {"state": "PENDING"}}"#, true),
+        (#"{"text": "a backslash \\", "subject": "delivery soon"}"#, false),
+        (#"{"subject": "delivery"}"#, true),
+        (#"{"text": "ends in a backslash \\"}"#, false),
+        ("", false),
+    ])
+    func deliveryKeySearch(json: String, mayHaveKey: Bool) {
+        #expect(SQLiteStore.mayHaveDeliveryKey(Array(json.utf8)) == mayHaveKey)
     }
 
     @Test("SQL insert of malformed JSON rejected")

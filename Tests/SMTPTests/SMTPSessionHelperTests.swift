@@ -12,6 +12,8 @@ struct SMTPSessionHelperTests {
             ("no final line break", "no final line break\r\n.\r\n"),
             ("a.b\r\n x.\r\n", "a.b\r\n x.\r\n.\r\n"),
             ("", ".\r\n"),
+            ("a\n.b\n", "a\n..b\n.\r\n"),
+            ("a\r\n", "a\r\n.\r\n"),
         ])
     func dotStuffing(message: String, expected: String) {
         let stuffed = SMTPSession.dotStuffed(Array(message.utf8))
