@@ -161,8 +161,16 @@ struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         position += 1
         let start = position
+        // Most strings have no escape: one scan without bounds checks finds their end, and the
+        // bytes go to the string in one piece.
+        position = Self.endOfPlainRun(in: bytes, from: position)
+        if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+            position += 1
+            return try decodeUTF8(bytes[start..<(position - 1)], at: start)
+        }
+
         var buffer: [UInt8] = []
-        var runStart = position
+        var runStart = start
         var hasEscapes = false
 
         while position < bytes.count {
@@ -185,10 +193,24 @@ struct JSONParser {
             case 0x00..<0x20:
                 throw error("unescaped control character in a string")
             default:
-                position += 1
+                position = Self.endOfPlainRun(in: bytes, from: position)
             }
         }
         throw error("unterminated string")
+    }
+
+    /// Returns the position of the first quote, backslash or control character at or after
+    /// `start`, or the end of the bytes.
+    private static func endOfPlainRun(in bytes: [UInt8], from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+                index += 1
+            }
+            return index
+        }
     }
 
     private func decodeUTF8(_ text: ArraySlice<UInt8>, at offset: Int) throws(JSONSyntaxError) -> String {
