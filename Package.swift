@@ -66,7 +66,7 @@ let package = Package(
             path: "Tests/Support",
             exclude: ["python"]
         ),
-        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "CSQLite", "TestSupport"]),
+        .testTarget(name: "DocumentStoreTests", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "CSQLite", "Logging", "TestSupport"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME", "TestSupport"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "DocumentStore", "TestSupport"]),
         .testTarget(name: "SMTPTests", dependencies: ["SMTP", "Logging", "TestSupport"]),

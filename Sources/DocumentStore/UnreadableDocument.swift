@@ -4,14 +4,20 @@
 /// Such a document would otherwise fail every claim that reads it, and with it every document
 /// behind it. Ending it in `ERROR` changes only its `delivery` and lets the others go on.
 public enum UnreadableDocument {
-    /// Returns the `delivery` record of an unreadable document: `ERROR` after no attempt, with
-    /// the reason the reader gave and the fix.
-    public static func delivery(reason: String, at time: Timestamp) -> JSONValue {
-        // The reader's messages end with a period, and the sentence goes on after the reason.
-        let reason = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
+    /// Returns the `delivery` record of an unreadable document: `ERROR`, with the reason the
+    /// reader gave and the fix. The attempt count and start time of `previous`, the document's
+    /// `delivery` when it can be read, carry over, so a retry after the fix counts on from them.
+    public static func delivery(reason: String, at time: Timestamp, previous: JSONValue? = nil) -> JSONValue {
+        let attempts = previous?[path: "attempts"]?.numberValue.map(JSONValue.number) ?? 0
+        let startTime = previous?[path: "startTime"]?.stringValue.map(JSONValue.string) ?? .string(time.description)
         return [
-            "state": "ERROR", "attempts": 0, "startTime": .string(time.description), "endTime": .string(time.description),
-            "error": .string("The document cannot be read: \(reason). Correct it with SQL and set delivery.state to RETRY."),
+            "state": "ERROR", "attempts": attempts, "startTime": startTime, "endTime": .string(time.description),
+            "error": .string("The document cannot be read: \(sentenceBody(reason)). Correct it with SQL and set delivery.state to RETRY."),
         ]
+    }
+
+    /// Returns `reason` without its final period, so that a sentence can go on after it.
+    public static func sentenceBody(_ reason: String) -> String {
+        reason.hasSuffix(".") ? String(reason.dropLast()) : reason
     }
 }

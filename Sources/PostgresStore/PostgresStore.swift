@@ -18,6 +18,7 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
     private let connections: PostgresConnectionPool
     private let notifier: ChangeNotifier
     private let listener: PostgresChangeListener
+    private let logger: Logger?
 
     /// How long one statement may take before its connection is dropped.
     static let statementTimeout: Duration = .seconds(30)
@@ -52,18 +53,20 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
             threads.shutDown()
             throw Self.storeError(error, displayURL: displayURL)
         }
-        return PostgresStore(displayURL: displayURL, threads: threads, connections: connections, notifier: notifier, listener: listener)
+        return PostgresStore(
+            displayURL: displayURL, threads: threads, connections: connections, notifier: notifier, listener: listener, logger: logger)
     }
 
     private init(
         displayURL: String, threads: BlockingThreadPool, connections: PostgresConnectionPool, notifier: ChangeNotifier,
-        listener: PostgresChangeListener
+        listener: PostgresChangeListener, logger: Logger?
     ) {
         self.displayURL = displayURL
         self.threads = threads
         self.connections = connections
         self.notifier = notifier
         self.listener = listener
+        self.logger = logger
     }
 
     /// Returns `url` with its password replaced by `***`, for messages and logs.
@@ -291,7 +294,7 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
         from collection: String, readyStates: [String], limit: Int,
         _ changeDelivery: @escaping @Sendable (JSONValue?) -> JSONValue?
     ) async throws -> [Document] {
-        let claimed = try await transaction { connection -> [Document] in
+        let (claimed, ended) = try await transaction { connection -> ([Document], [(id: String, error: String)]) in
             // The partial index serves the query only when its states are written into the
             // SQL text, as the index definition has them.
             let usesReadyIndex = readyStates.sorted() == PostgresSchema.indexedReadyStates
@@ -315,21 +318,26 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
                 data["delivery"] = delivery
                 return (row.document, data)
             }
-            return try PostgresRows.write(changes, on: connection)
+            return (try PostgresRows.write(changes, on: connection), unreadable)
         }
+        logEnded(ended, in: collection)
         if !claimed.isEmpty { notifier.notify() }
         return claimed
     }
 
     /// Ends documents that PostgreSQL accepted but this service cannot read as `ERROR` (see
-    /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted.
+    /// `UnreadableDocument`). Only `delivery` is written; the rest stays as it was inserted. The
+    /// attempt count and start time already in the document's `delivery` carry over.
     private static func endUnreadable(_ unreadable: [(id: String, error: String)], in collection: String, on connection: PostgresConnection) throws {
         guard !unreadable.isEmpty else { return }
         let now = Timestamp.now()
         let deliveries = unreadable.map { UnreadableDocument.delivery(reason: $0.error, at: now).serialized() }
         _ = try connection.query(
             """
-            UPDATE trigger_email.documents AS existing SET data = jsonb_set(existing.data, '{delivery}', new.value),
+            UPDATE trigger_email.documents AS existing SET data = jsonb_set(existing.data, '{delivery}', new.value || jsonb_strip_nulls(
+                    jsonb_build_object(
+                        'attempts', CASE WHEN jsonb_typeof(existing.data #> '{delivery,attempts}') = 'number' THEN existing.data #> '{delivery,attempts}' END,
+                        'startTime', CASE WHEN jsonb_typeof(existing.data #> '{delivery,startTime}') = 'string' THEN existing.data #> '{delivery,startTime}' END))),
                 update_time = \(PostgresRows.nextUpdateTime)
             FROM unnest($2::text[], $3::jsonb[]) AS new(id, value)
             WHERE existing.collection = $1 AND existing.id = new.id
@@ -340,7 +348,7 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
     public func expiredLeases(in collection: String, at now: Timestamp, limit: Int) async throws -> [Document] {
         // No processor can send a claimed document that cannot be read, so it ends as `ERROR`
         // here instead of failing every sweep.
-        try await transaction { connection in
+        let (expired, ended) = try await transaction { connection in
             var unreadable: [(id: String, error: String)] = []
             let expired = try PostgresRows.select(
                 """
@@ -351,7 +359,15 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
                 """,
                 [collection, now.description, String(limit)], collection: collection, on: connection, unreadable: &unreadable)
             try Self.endUnreadable(unreadable, in: collection, on: connection)
-            return expired.map(\.document)
+            return (expired.map(\.document), unreadable)
+        }
+        logEnded(ended, in: collection)
+        return expired
+    }
+
+    private func logEnded(_ unreadable: [(id: String, error: String)], in collection: String) {
+        for row in unreadable {
+            logger?.warning("document cannot be read; ended as ERROR", ["mail.collection": collection, "mail.id": row.id, "error": row.error])
         }
     }
 

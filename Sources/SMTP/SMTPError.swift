@@ -66,7 +66,8 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
         if mayHaveBeenDelivered {
             sentence += ". The message may have been delivered, so it was not sent again; check the recipient's mailbox before retrying"
         }
-        return sentence + "."
+        // A reply that ends in a period, such as "550 5.1.1 Unknown user.", already ends the sentence.
+        return sentence.hasSuffix(".") ? sentence : sentence + "."
     }
 }
 

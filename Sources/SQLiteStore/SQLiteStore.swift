@@ -18,13 +18,16 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     private let readers: SQLiteReaders
     private let notifier: ChangeNotifier
     private let watcher: SQLiteChangeWatcher
+    private let logger: Logger?
 
     /// Opens the database at `path` and brings its schema up to date.
     ///
     /// With `create` false, a missing file is an error instead of a new empty database, so that a
     /// mistyped `DATABASE_URL` cannot make `list` or `get` report an empty queue.
     /// `busyTimeout` bounds how long a write waits while another process holds the write lock.
-    public static func open(path: String, create: Bool = true, busyTimeout: Duration = .seconds(10)) async throws -> SQLiteStore {
+    public static func open(
+        path: String, create: Bool = true, busyTimeout: Duration = .seconds(10), logger: Logger? = nil
+    ) async throws -> SQLiteStore {
         let thread = BlockingThreadPool(name: "sqlite", threadCount: 1)
         let notifier = ChangeNotifier()
         do {
@@ -38,7 +41,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 return UncheckedSendable((connection, watcher))
             }
             let readers = SQLiteReaders(path: path, busyTimeout: busyTimeout, threadCount: 2)
-            return SQLiteStore(path: path, thread: thread, connection: opened.value.0, readers: readers, watcher: opened.value.1, notifier: notifier)
+            return SQLiteStore(
+                path: path, thread: thread, connection: opened.value.0, readers: readers, watcher: opened.value.1, notifier: notifier,
+                logger: logger)
         } catch let error as DocumentStoreError {
             thread.shutDown()
             throw error
@@ -50,7 +55,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     private init(
         path: String, thread: BlockingThreadPool, connection: SQLiteConnection, readers: SQLiteReaders, watcher: SQLiteChangeWatcher,
-        notifier: ChangeNotifier
+        notifier: ChangeNotifier, logger: Logger?
     ) {
         self.path = path
         self.thread = thread
@@ -58,6 +63,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         self.readers = readers
         self.watcher = watcher
         self.notifier = notifier
+        self.logger = logger
     }
 
     private static func configure(_ connection: SQLiteConnection, path: String) throws {
@@ -361,12 +367,16 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 try Self.endUnreadable(unreadable, in: collection, on: connection)
 
                 let claimed = try candidates.compactMap { candidate -> ClaimCandidate? in
-                    guard let delivery = changeDelivery(candidate.delivery) else { return nil }
-                    return try Self.writeClaim(delivery, over: candidate, in: collection, on: connection)
+                    guard let delivery = changeDelivery(candidate.delivery) else {
+                        try Self.rewriteInCanonicalForm(candidate, in: collection, on: connection)
+                        return nil
+                    }
+                    return try Self.writeDelivery(delivery, over: candidate, in: collection, on: connection)
                 }
-                return (claimed, !unreadable.isEmpty)
+                return (claimed, unreadable)
             }
         }
+        logEnded(endedUnreadable, in: collection)
 
         // The message bodies are parsed here, off the store's thread, which meanwhile goes on
         // with other claims and outcomes. A document that turns out to be unreadable has been
@@ -377,11 +387,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         for candidate in claimed {
             switch candidate.document(in: collection) {
             case .success(let document): documents.append(document)
-            case .failure(let problem): unreadable.append(UnreadableRow(id: candidate.id, updateTime: candidate.updateTime, reason: problem.reason))
+            case .failure(let problem):
+                let previous = candidate.deliveryText.flatMap { try? JSONValue(parsing: $0) }
+                unreadable.append(UnreadableRow(id: candidate.id, updateTime: candidate.updateTime, reason: problem.reason, previousDelivery: previous))
             }
         }
         try? await endUnreadableInOwnTransaction(unreadable, in: collection)
-        if !claimed.isEmpty || endedUnreadable { notifier.notify() }
+        if !claimed.isEmpty || !endedUnreadable.isEmpty { notifier.notify() }
         return documents
     }
 
@@ -390,7 +402,14 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         try await onThread { connection in
             try connection.inWriteTransaction { try Self.endUnreadable(unreadable, in: collection, on: connection) }
         }
+        logEnded(unreadable, in: collection)
         notifier.notify()
+    }
+
+    private func logEnded(_ unreadable: [UnreadableRow], in collection: String) {
+        for row in unreadable {
+            logger?.warning("document cannot be read; ended as ERROR", ["mail.collection": collection, "mail.id": row.id, "error": row.reason])
+        }
     }
 
     /// Returns the query that finds the oldest ready documents. It names the ready index,
@@ -477,6 +496,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var updateTime: Timestamp
         var fields: Fields
         var delivery: JSONValue?
+        /// The `delivery` column as stored, NULL as nil.
+        var deliveryText: [UInt8]?
 
         /// Returns the document with `delivery` in its place, parsing the fields if still needed.
         func document(in collection: String) -> Result<Document, DataProblem> {
@@ -513,30 +534,31 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             let updateTime = Timestamp(rfc3339: statement.text(at: 5)) ?? Timestamp(millisecondsSince1970: 0)
             let bytes = statement.bytes(at: 2)
             var fields = ClaimCandidate.Fields.text(bytes)
+            let deliveryText = statement.isNull(at: 3) ? nil : statement.bytes(at: 3)
             var delivery: JSONValue?
 
+            if let deliveryText {
+                do {
+                    delivery = try JSONValue(parsing: deliveryText)
+                } catch {
+                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: DataProblem.invalidDeliveryJSON(error).reason))
+                    continue
+                }
+            }
             if mayHaveDeliveryKey(bytes) {
                 switch object(from: bytes) {
                 case .success(let object):
                     fields = .parsed(object, deliveryInData: object["delivery"] != nil)
-                    delivery = object["delivery"]
+                    if deliveryText == nil { delivery = object["delivery"] }
                 case .failure(let problem):
-                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason))
-                    continue
-                }
-            }
-            if !statement.isNull(at: 3) {
-                do {
-                    delivery = try JSONValue(parsing: statement.bytes(at: 3))
-                } catch {
-                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: DataProblem.invalidDeliveryJSON(error).reason))
+                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: delivery))
                     continue
                 }
             }
             candidates.append(ClaimCandidate(
                 sequence: statement.int64(at: 0), id: id,
                 createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
-                updateTime: updateTime, fields: fields, delivery: delivery))
+                updateTime: updateTime, fields: fields, delivery: delivery, deliveryText: deliveryText))
         }
         return candidates
     }
@@ -564,9 +586,23 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return false
     }
 
-    /// Writes a claimed candidate's new `delivery`: into its column alone, or with the rest of
-    /// the document when `data` has a `delivery` of its own to remove.
-    private static func writeClaim(
+    /// Writes the `delivery` of a ready row that the claim passed over in this service's JSON
+    /// form, when it is stored otherwise. SQLite's JSON functions, which compute the indexed
+    /// state, read an escaped key such as `"st\u0061te"` as a different key, and take the first
+    /// of duplicate keys where this service takes the last. Such a row would stay in the ready
+    /// index and take a place in every claim. Rewritten, both read the same state.
+    private static func rewriteInCanonicalForm(_ candidate: ClaimCandidate, in collection: String, on connection: SQLiteConnection) throws {
+        guard let delivery = candidate.delivery else { return }
+
+        var isInData = false
+        if case .parsed(_, deliveryInData: true) = candidate.fields { isInData = true }
+        guard isInData || candidate.deliveryText != Array(delivery.serialized().utf8) else { return }
+        _ = try writeDelivery(delivery, over: candidate, in: collection, on: connection)
+    }
+
+    /// Writes a candidate's new `delivery`: into its column alone, or with the rest of the
+    /// document when `data` has a `delivery` of its own to remove.
+    private static func writeDelivery(
         _ delivery: JSONValue, over candidate: ClaimCandidate, in collection: String, on connection: SQLiteConnection
     ) throws -> ClaimCandidate {
         var claimed = candidate
@@ -593,6 +629,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var id: String
         var updateTime: Timestamp
         var reason: String
+        /// The row's `delivery` column, when it can be read.
+        var previousDelivery: JSONValue?
     }
 
     /// The columns that `readRows` reads, in its order.
@@ -622,7 +660,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 guard let unreadable else {
                     throw DocumentStoreError(.storage, "Document \(id) in \(collection) \(problem.predicate)")
                 }
-                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason))
+                let previous = deliveryColumn.flatMap { try? JSONValue(parsing: $0) }
+                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
                 continue
             }
             let document = Document(
@@ -710,8 +749,9 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             """)
         for row in unreadable {
             let now = max(Timestamp.now(), row.updateTime.adding(milliseconds: 1))
-            let delivery = UnreadableDocument.delivery(reason: row.reason, at: now)
-            let movedDelivery = UnreadableDocument.delivery(reason: "\(row.reason), so the data was moved to the field \(movedDataField)", at: now)
+            let delivery = UnreadableDocument.delivery(reason: row.reason, at: now, previous: row.previousDelivery)
+            let movedReason = "\(UnreadableDocument.sentenceBody(row.reason)), so the data was moved to the field \(movedDataField)"
+            let movedDelivery = UnreadableDocument.delivery(reason: movedReason, at: now, previous: row.previousDelivery)
             try statement.run([
                 .text(delivery.serialized()), .text(movedDelivery.serialized()), .text(now.description), .text(collection), .text(row.id),
             ])

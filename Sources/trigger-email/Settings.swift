@@ -36,7 +36,7 @@ enum Settings {
     static func openStore(_ configuration: Configuration, create: Bool = true) async throws -> any DocumentStore {
         switch configuration.databaseURL {
         case .sqlite(let path):
-            return try await SQLiteStore.open(path: path, create: create)
+            return try await SQLiteStore.open(path: path, create: create, logger: logger(configuration, label: "trigger-email.store"))
         case .postgres(let url):
             return try await PostgresStore.open(url: url, logger: logger(configuration, label: "trigger-email.store"))
         }

@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import Logging
 @testable import PostgresStore
 import TestSupport
 import Testing
@@ -86,8 +87,9 @@ struct PostgresStoreTests {
     @Test("unreadable expired claim ends in ERROR")
     func unreadableExpiredLease() async throws {
         try await withDatabase { server, url in
-            let store = try await PostgresStore.open(url: url)
-            let claimed = #"{"state": "PROCESSING", "leaseExpireTime": "2026-12-05T00:00:30.000Z"}"#
+            let logs = InMemoryLogHandler()
+            let store = try await PostgresStore.open(url: url, logger: Logger(label: "store", level: .info, handler: logs))
+            let claimed = #"{"state": "PROCESSING", "leaseExpireTime": "2026-12-05T00:00:30.000Z", "attempts": 3, "startTime": "2026-12-01T00:00:00.000Z"}"#
             _ = try await server.psql(url, """
                 INSERT INTO trigger_email.documents (collection, id, data) VALUES
                 ('mail', 'huge-number', '{"to": "a@example.org", "n": 1e400, "delivery": \(claimed)}'),
@@ -95,10 +97,12 @@ struct PostgresStoreTests {
                 """)
 
             let expired = try await store.expiredLeases(in: "mail", at: Timestamp(rfc3339: "2026-12-05T00:01:00.000Z")!, limit: 10)
-            let state = try await server.psql(url, "SELECT data->'delivery'->>'state' FROM trigger_email.documents WHERE id = 'huge-number';")
+            let delivery = try await server.psql(
+                url, "SELECT concat_ws('|', data#>>'{delivery,state}', data#>>'{delivery,attempts}', data#>>'{delivery,startTime}') FROM trigger_email.documents WHERE id = 'huge-number';")
 
             #expect(expired.map(\.id) == ["expired"])
-            #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "ERROR")
+            #expect(delivery.trimmingCharacters(in: .whitespacesAndNewlines) == "ERROR|3|2026-12-01T00:00:00.000Z")
+            #expect(logs.records.map(\.message) == ["document cannot be read; ended as ERROR"])
             await store.close()
         }
     }

@@ -1,6 +1,7 @@
 import CSQLite
 import DocumentStore
 import Foundation
+import Logging
 @testable import SQLiteStore
 import TestSupport
 import Testing
@@ -48,17 +49,26 @@ struct SQLiteStoreTests {
     func unreadableExpiredLease() async throws {
         try await Self.contract.withStore { store in
             let sqlite = try #require(store as? SQLiteStore)
-            let claimed = #"{"state": "PROCESSING", "leaseExpireTime": "2026-12-05T00:00:30.000Z"}"#
+            let claimed = #"{"state": "PROCESSING", "leaseExpireTime": "2026-12-05T00:00:30.000Z", "attempts": 3, "startTime": "2026-12-01T00:00:00.000Z"}"#
             try Self.insertRow(id: "huge-number", data: #"{"to": "a@example.org", "n": 1e400}"#, delivery: claimed, into: sqlite)
             try Self.insertRow(id: "expired", data: #"{"to": "b@example.org"}"#, delivery: claimed, into: sqlite)
+            let logs = InMemoryLogHandler()
+            let logged = try await SQLiteStore.open(path: sqlite.path, logger: Logger(label: "store", level: .info, handler: logs))
 
-            let expired = try await store.expiredLeases(
+            let expired = try await logged.expiredLeases(
                 in: DocumentStoreContract.collection, at: Timestamp(rfc3339: "2026-12-05T00:01:00.000Z")!, limit: 10)
-            let values = try Self.rawValues(["delivery_state", "json_extract(delivery, '$.error')"], ofRow: "huge-number", in: sqlite)
+            await logged.close()
+            let values = try Self.rawValues(
+                ["delivery_state", "json_extract(delivery, '$.error')", "json_extract(delivery, '$.attempts')", "json_extract(delivery, '$.startTime')"],
+                ofRow: "huge-number", in: sqlite)
 
             #expect(expired.map(\.id) == ["expired"])
             #expect(values[0] == "ERROR")
-            #expect(values[1].hasPrefix("The document cannot be read: "))
+            #expect(values[1] == "The document cannot be read: Invalid JSON at byte 34: number out of range. Correct it with SQL and set delivery.state to RETRY.")
+            #expect(values[2] == "3")
+            #expect(values[3] == "2026-12-01T00:00:00.000Z")
+            #expect(logs.records.map(\.message) == ["document cannot be read; ended as ERROR"])
+            #expect(logs.records.first?.metadata["mail.id"] == "huge-number")
         }
     }
 
@@ -100,7 +110,7 @@ struct SQLiteStoreTests {
             #expect(second.isEmpty)
             #expect(state == "ERROR")
             #expect(error.hasPrefix("The document cannot be read: "))
-            #expect(error.contains(", so the data was moved to the field unreadableData. Correct it with SQL"))
+            #expect(error == "The document cannot be read: Invalid JSON at byte 6: number out of range, so the data was moved to the field unreadableData. Correct it with SQL and set delivery.state to RETRY.")
             #expect(moved == "array")
         }
     }
@@ -191,6 +201,38 @@ struct SQLiteStoreTests {
             #expect(claimed.map(\.id) == ["queued"])
             #expect(sent == ["SUCCESS", "1", "none"])
             #expect(queued == ["PROCESSING", "none"])
+        }
+    }
+
+    @Test("rows read differently leave ready index")
+    func rowsReadDifferently() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            // SQLite's JSON functions, which compute delivery_state, read escaped keys as other
+            // keys and take the first of duplicate keys, so they file these rows as ready.
+            try Self.insertRow(id: "escaped-key", data: #"{"to": "a@example.org", "deliv\u0065ry": {"state": "SUCCESS"}}"#, into: sqlite)
+            try Self.insertRow(
+                id: "duplicate-key", data: #"{"to": "a@example.org", "delivery": {"state": "PENDING"}, "delivery": {"state": "SUCCESS"}}"#,
+                into: sqlite)
+            try Self.insertRow(id: "escaped-state", data: #"{"to": "a@example.org"}"#, delivery: #"{"st\u0061te": "SUCCESS"}"#, into: sqlite)
+            try Self.insertRow(
+                id: "duplicate-state", data: #"{"to": "a@example.org"}"#, delivery: #"{"state": "PENDING", "state": "SUCCESS"}"#, into: sqlite)
+            _ = try await store.add(["to": "b@example.org"], to: collection, id: "new")
+            let claimReady: @Sendable (JSONValue?) -> JSONValue? = { delivery in
+                guard let state = delivery?[path: "state"]?.stringValue, state != "PENDING" else { return ["state": "PROCESSING"] }
+                return nil
+            }
+
+            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 4, claimReady)
+            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 4, claimReady)
+            let states = try ["escaped-key", "duplicate-key", "escaped-state", "duplicate-state"].map { id in
+                try Self.rawValues(["delivery_state"], ofRow: id, in: sqlite)[0]
+            }
+
+            #expect(first.isEmpty)
+            #expect(second.map(\.id) == ["new"])
+            #expect(states == ["SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"])
         }
     }
 

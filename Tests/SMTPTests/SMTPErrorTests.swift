@@ -13,6 +13,13 @@ struct SMTPErrorTests {
         #expect(error.description == "RCPT TO:<a@example.org> rejected by mx.example.org:25: 550 5.1.1 no such user.")
     }
 
+    @Test("reply ending in a period")
+    func replyEndingInPeriod() {
+        let error = SMTPError(
+            step: .recipients, server: Self.server, command: .rcptTo("a@example.org"), reply: SMTPReply(code: 550, lines: ["5.1.1 Unknown user."]))
+        #expect(error.description == "RCPT TO:<a@example.org> rejected by mx.example.org:25: 550 5.1.1 Unknown user.")
+    }
+
     @Test("command, reply and detail")
     func commandReplyAndDetail() {
         let error = SMTPError(
