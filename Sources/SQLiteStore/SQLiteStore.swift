@@ -392,7 +392,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 unreadable.append(UnreadableRow(id: candidate.id, updateTime: candidate.updateTime, reason: problem.reason, previousDelivery: previous))
             }
         }
-        try? await endUnreadableInOwnTransaction(unreadable, in: collection)
+        do {
+            try await endUnreadableInOwnTransaction(unreadable, in: collection)
+        } catch {
+            logger?.error(
+                "ending unreadable documents failed; the lease sweep ends them later",
+                ["mail.collection": collection, "mail.ids": unreadable.map(\.id).joined(separator: " "), "store.error": "\(error)"])
+        }
         if !claimed.isEmpty || !endedUnreadable.isEmpty { notifier.notify() }
         return documents
     }
