@@ -14,6 +14,8 @@ public protocol DocumentStore: Sendable {
     /// Adds many documents in one transaction, each under a new random ID.
     func addBatch(_ batch: [JSONObject], to collection: String) async throws -> [Document]
 
+    /// Returns the document, or `nil` when it does not exist. A document whose stored JSON cannot
+    /// be read comes back with `UnreadableDocument.standIn` fields, from `list` too.
     func get(_ id: String, from collection: String) async throws -> Document?
 
     /// Creates the document or replaces all of its fields.
@@ -39,7 +41,8 @@ public protocol DocumentStore: Sendable {
 
     /// Reads the document, lets `change` decide its new fields, and writes them, all in one
     /// transaction with the document locked. `change` returns `nil` to leave it as it is.
-    /// Returns the document as it is afterwards, or `nil` when it does not exist.
+    /// Returns the document as it is afterwards, or `nil` when it does not exist. Throws
+    /// `unreadable` for a document whose stored JSON cannot be read.
     func update(
         _ id: String, in collection: String, _ change: @escaping @Sendable (Document) throws -> JSONObject?
     ) async throws -> Document?

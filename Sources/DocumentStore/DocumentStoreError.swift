@@ -7,6 +7,9 @@ public struct DocumentStoreError: Error, CustomStringConvertible, Equatable {
         case alreadyExists
         /// The caller passed something the store cannot accept (a bad ID, a bad page token).
         case invalidArgument
+        /// The document's stored JSON cannot be read (see `UnreadableDocument`), so it cannot be
+        /// changed until it is corrected with SQL.
+        case unreadable
         /// The database failed: it is unreachable, locked for too long, corrupt or full.
         case storage
     }

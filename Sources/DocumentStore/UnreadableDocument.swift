@@ -16,6 +16,21 @@ public enum UnreadableDocument {
         ]
     }
 
+    /// Returns the fields that reads show for a document that cannot be read: its stored JSON text
+    /// as the string `unreadableData`, beside its `delivery` when that can be read. Listings then
+    /// show the document and its error, and one such document does not fail a whole listing.
+    public static func standIn(storedText: String, delivery: JSONValue?) -> JSONObject {
+        var fields: JSONObject = ["unreadableData": .string(storedText)]
+        fields["delivery"] = delivery
+        return fields
+    }
+
+    /// Returns the error that a change of a document that cannot be read raises.
+    public static func changeError(id: String, collection: String, problem: String) -> DocumentStoreError {
+        DocumentStoreError(
+            .unreadable, "Document \(id) in \(collection) \(sentenceBody(problem)), so it cannot be changed. Correct it with SQL first.")
+    }
+
     /// Returns `reason` without its final period, so that a sentence can go on after it.
     public static func sentenceBody(_ reason: String) -> String {
         reason.hasSuffix(".") ? String(reason.dropLast()) : reason

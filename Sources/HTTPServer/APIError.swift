@@ -41,12 +41,14 @@ struct APIError: Error {
         APIError(status: 400, message: message)
     }
 
-    /// Maps a store error to its status: 404, 409, 400, or 503 when the database failed.
+    /// Maps a store error to its status: 404, 409 (also for a document that cannot be read), 400,
+    /// or 503 when the database failed.
     init(_ error: DocumentStoreError) {
         switch error.kind {
         case .notFound: self.init(status: 404, message: error.message)
         case .alreadyExists: self.init(status: 409, message: error.message)
         case .invalidArgument: self.init(status: 400, message: error.message)
+        case .unreadable: self.init(status: 409, message: error.message)
         case .storage: self.init(status: 503, message: error.message)
         }
     }

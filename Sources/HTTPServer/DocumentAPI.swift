@@ -80,17 +80,25 @@ struct DocumentAPI: Sendable {
         }
 
         // The listing goes by sequence number, which an update does not change, so each
-        // document is retried once, even if it fails again and returns to ERROR meanwhile.
+        // document is retried once, even if it fails again and returns to ERROR meanwhile. A
+        // document that cannot be read stays in ERROR until it is corrected with SQL.
         var retried = 0
+        var unreadable = 0
         var token: String?
         repeat {
             let page = try await store.list(collection, ListQuery(state: DeliveryState.error.rawValue, limit: 100, pageToken: token))
-            for document in page.documents where try await queue.retry(document.id) == .retrying {
-                retried += 1
+            for document in page.documents {
+                do {
+                    if try await queue.retry(document.id) == .retrying { retried += 1 }
+                } catch let error as DocumentStoreError where error.kind == .unreadable {
+                    unreadable += 1
+                }
             }
             token = page.nextPageToken
         } while token != nil
-        return .json(["retried": .number(Double(retried))])
+        var response: JSONObject = ["retried": .number(Double(retried))]
+        if unreadable > 0 { response["unreadable"] = .number(Double(unreadable)) }
+        return .json(.object(response))
     }
 
     // MARK: - Documents

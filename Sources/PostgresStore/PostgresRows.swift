@@ -23,10 +23,12 @@ enum PostgresRows {
     }
 
     /// Reads the documents that `condition` (a WHERE clause and what follows it) selects. A row
-    /// this service cannot read throws, or with `unreadable` is left out and reported there.
+    /// this service cannot read is left out and reported in `unreadable` when it is given, or
+    /// read as `UnreadableDocument.standIn` fields with `standsIn`. Otherwise it throws
+    /// `UnreadableDocument.changeError`.
     static func select(
         _ condition: String, _ parameters: [String?], collection: String, on connection: PostgresConnection,
-        unreadable: UnsafeMutablePointer<[(id: String, error: String)]>? = nil
+        unreadable: UnsafeMutablePointer<[(id: String, error: String)]>? = nil, standsIn: Bool = false
     ) throws -> [Row] {
         let result = try connection.query(
             "SELECT sequence, id, data, \(timeColumns) FROM trigger_email.documents \(condition)",
@@ -36,21 +38,34 @@ enum PostgresRows {
         rows.reserveCapacity(result.rowCount)
         for row in 0..<result.rowCount {
             let id = result.text(row, 1)
-            let data: JSONObject
+            let bytes = Array(result.bytes(row, 2))
+            var data: JSONObject
             do {
-                data = try JSONValue(parsing: Array(result.bytes(row, 2))).objectValue ?? [:]
+                data = try JSONValue(parsing: bytes).objectValue ?? [:]
             } catch {
-                guard let unreadable else {
-                    throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                if let unreadable {
+                    unreadable.pointee.append((id, "\(error)"))
+                    continue
                 }
-                unreadable.pointee.append((id, "\(error)"))
-                continue
+                guard standsIn else { throw UnreadableDocument.changeError(id: id, collection: collection, problem: "contains invalid JSON: \(error)") }
+                data = UnreadableDocument.standIn(
+                    storedText: String(decoding: bytes, as: UTF8.self), delivery: try delivery(of: id, in: collection, on: connection))
             }
             let time = times(result, row: row, firstColumn: 3)
             let document = Document(id: id, collection: collection, createTime: time.create, updateTime: time.update, data: data)
             rows.append(Row(sequence: result.int64(row, 0), document: document))
         }
         return rows
+    }
+
+    /// Reads the `delivery` of a document whose whole JSON cannot be read, or nil when the
+    /// `delivery` cannot be read either.
+    private static func delivery(of id: String, in collection: String, on connection: PostgresConnection) throws -> JSONValue? {
+        let result = try connection.query(
+            "SELECT data -> 'delivery' FROM trigger_email.documents WHERE collection = $1 AND id = $2", [collection, id],
+            timeout: PostgresStore.statementTimeout)
+        guard result.rowCount == 1, !result.isNull(0, 0) else { return nil }
+        return try? JSONValue(parsing: Array(result.bytes(0, 0)))
     }
 
     /// Writes new fields over documents read in the same transaction, in two statements at most:
@@ -114,7 +129,7 @@ enum PostgresRows {
             do {
                 values[id] = try JSONValue(parsing: Array(result.bytes(row, 1)))
             } catch {
-                throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+                throw UnreadableDocument.changeError(id: id, collection: collection, problem: "contains invalid JSON: \(error)")
             }
         }
         return values

@@ -157,7 +157,7 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
     public func get(_ id: String, from collection: String) async throws -> Document? {
         try await run(isRetriable: true) { connection in
             try PostgresRows.select(
-                "WHERE collection = $1 AND id = $2", [collection, id], collection: collection, on: connection
+                "WHERE collection = $1 AND id = $2", [collection, id], collection: collection, on: connection, standsIn: true
             ).first?.document
         }
     }
@@ -204,7 +204,7 @@ public final class PostgresStore: DocumentStore, @unchecked Sendable {
                 parameters.append(state)
             }
             var rows = try PostgresRows.select(
-                "\(condition) ORDER BY sequence \(order) LIMIT $3", parameters, collection: collection, on: connection)
+                "\(condition) ORDER BY sequence \(order) LIMIT $3", parameters, collection: collection, on: connection, standsIn: true)
 
             var nextPageToken: String?
             if rows.count > query.limit {

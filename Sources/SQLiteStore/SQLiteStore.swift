@@ -192,7 +192,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
     public func get(_ id: String, from collection: String) async throws -> Document? {
         try await onReader { connection in
-            try Self.select(id, from: collection, on: connection)?.document
+            try Self.select(id, from: collection, standsIn: true, on: connection)?.document
         }
     }
 
@@ -202,7 +202,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
 
         let document = try await onThread { connection in
             try connection.inWriteTransaction {
-                guard let existing = try Self.select(id, from: collection, on: connection) else {
+                // A document that cannot be read may be replaced, which is one way to correct it.
+                guard let existing = try Self.select(id, from: collection, standsIn: true, on: connection) else {
                     return try Self.insert(data, id: id, collection: collection, into: connection)
                 }
                 return try Self.write(data, over: existing, on: connection)
@@ -237,7 +238,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             if let state = query.state { parameters.append(.text(state)) }
             parameters.append(.integer(Int64(query.limit) + 1))
 
-            var rows = try Self.readRows(sql, parameters, collection: collection, on: connection)
+            var rows = try Self.readRows(sql, parameters, collection: collection, on: connection, standsIn: true)
             var nextPageToken: String?
             if rows.count > query.limit {
                 rows.removeLast()
@@ -343,7 +344,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         do {
             return (try JSONValue(parsing: statement.bytes(at: 0)), updateTime)
         } catch {
-            throw DocumentStoreError(.storage, "Document \(id) in \(collection) contains invalid JSON: \(error)")
+            throw UnreadableDocument.changeError(id: id, collection: collection, problem: "contains invalid JSON: \(error)")
         }
     }
 
@@ -459,9 +460,10 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var deliveryInData = false
     }
 
-    private static func select(_ id: String, from collection: String, on connection: SQLiteConnection) throws -> Row? {
+    /// Reads one row. `standsIn` is passed on to `readRows`.
+    private static func select(_ id: String, from collection: String, standsIn: Bool = false, on connection: SQLiteConnection) throws -> Row? {
         let sql = "SELECT \(Self.rowColumns) FROM documents WHERE collection = ? AND id = ?"
-        return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection).first
+        return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection, standsIn: standsIn).first
     }
 
     private static func write(_ data: JSONObject, over row: Row, on connection: SQLiteConnection) throws -> Document {
@@ -642,11 +644,12 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// The columns that `readRows` reads, in its order.
     static let rowColumns = "sequence, id, data, delivery, create_time, update_time"
 
-    /// Reads `rowColumns` rows. A row whose data cannot be read throws, or with `unreadable` is
-    /// left out and reported there.
+    /// Reads `rowColumns` rows. A row whose data cannot be read is left out and reported in
+    /// `unreadable` when it is given, or read as `UnreadableDocument.standIn` fields with
+    /// `standsIn`. Otherwise it throws `UnreadableDocument.changeError`.
     private static func readRows(
         _ sql: String, _ parameters: [SQLiteValue], collection: String, on connection: SQLiteConnection,
-        unreadable: UnsafeMutablePointer<[UnreadableRow]>? = nil
+        unreadable: UnsafeMutablePointer<[UnreadableRow]>? = nil, standsIn: Bool = false
     ) throws -> [Row] {
         let statement = try connection.prepare(sql)
         try statement.bind(parameters)
@@ -656,19 +659,21 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         while try statement.step() {
             let id = statement.text(at: 1)
             let updateTime = Timestamp(rfc3339: statement.text(at: 5)) ?? Timestamp(millisecondsSince1970: 0)
-            let data: JSONObject
-            let deliveryInData: Bool
+            var data: JSONObject
+            var deliveryInData = false
+            let bytes = statement.bytes(at: 2)
             let deliveryColumn = statement.isNull(at: 3) ? nil : statement.bytes(at: 3)
-            switch Self.object(from: statement.bytes(at: 2), delivery: deliveryColumn) {
+            switch Self.object(from: bytes, delivery: deliveryColumn) {
             case .success(let parsed):
                 (data, deliveryInData) = parsed
             case .failure(let problem):
-                guard let unreadable else {
-                    throw DocumentStoreError(.storage, "Document \(id) in \(collection) \(problem.predicate)")
-                }
                 let previous = deliveryColumn.flatMap { try? JSONValue(parsing: $0) }
-                unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
-                continue
+                if let unreadable {
+                    unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
+                    continue
+                }
+                guard standsIn else { throw UnreadableDocument.changeError(id: id, collection: collection, problem: problem.predicate) }
+                data = UnreadableDocument.standIn(storedText: String(decoding: bytes, as: UTF8.self), delivery: previous)
             }
             let document = Document(
                 id: id, collection: collection,

@@ -75,11 +75,21 @@ struct PostgresStoreTests {
             let claimed = try await store.claim(from: "mail", readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
             let state = try await server.psql(url, "SELECT data->'delivery'->>'state', data->>'n' FROM trigger_email.documents WHERE id = 'huge-number';")
             let error = try await server.psql(url, "SELECT data->'delivery'->>'error' FROM trigger_email.documents WHERE id = 'huge-number';")
+            // Reads show the row with its delivery and its stored JSON; changes are refused.
+            let document = try await store.get("huge-number", from: "mail")
+            let page = try await store.list("mail", ListQuery(state: nil, limit: 10))
+            let change = await #expect(throws: DocumentStoreError.self) {
+                try await store.update("huge-number", in: "mail") { $0.data }
+            }
 
             #expect(claimed.map(\.id) == ["fine"])
             #expect(state.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("ERROR|1"))
             #expect(error.hasPrefix("The document cannot be read: "))
             #expect(error.contains("Correct it with SQL and set delivery.state to RETRY."))
+            #expect(document?.data["delivery"]?[path: "state"] == "ERROR")
+            #expect(document?.data["unreadableData"]?.stringValue?.contains(#""to": "a@example.org""#) == true)
+            #expect(page.documents.map(\.id) == ["huge-number", "fine"])
+            #expect(change?.kind == .unreadable)
             await store.close()
         }
     }

@@ -72,6 +72,30 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("unreadable row read as stand-in")
+    func unreadableStandIn() async throws {
+        try await Self.contract.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let collection = DocumentStoreContract.collection
+            let stored = #"{"to": "a@example.org", "n": 1e400}"#
+            try Self.insertRow(id: "huge-number", data: stored, delivery: #"{"state": "ERROR", "error": "unreadable"}"#, into: sqlite)
+            _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
+
+            let document = try await store.get("huge-number", from: collection)
+            let page = try await store.list(collection, ListQuery(state: nil, limit: 10))
+            let change = await #expect(throws: DocumentStoreError.self) {
+                try await store.update("huge-number", in: collection) { $0.data }
+            }
+            let replaced = try await store.set(["to": "c@example.org"], id: "huge-number", in: collection)
+
+            #expect(document?.data == ["unreadableData": .string(stored), "delivery": ["state": "ERROR", "error": "unreadable"]])
+            #expect(page.documents.map(\.id) == ["huge-number", "fine"])
+            #expect(change?.kind == .unreadable)
+            #expect(change?.message == "Document huge-number in \(collection) contains invalid JSON: Invalid JSON at byte 34: number out of range, so it cannot be changed. Correct it with SQL first.")
+            #expect(replaced.data == ["to": "c@example.org"])
+        }
+    }
+
     @Test("row that is not an object ends in ERROR")
     func nonObjectRow() async throws {
         try await Self.contract.withStore { store in

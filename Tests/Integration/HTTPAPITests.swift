@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import SQLiteStore
 import TestSupport
 import Testing
 
@@ -472,6 +473,35 @@ struct HTTPAPITests {
         #expect(otherCollection.status == 400)
         #expect(try otherCollection.errorMessage() == "Only documents of the mail collection mail can be retried.")
 
+        #expect(try await server.stop() == 0)
+    }
+
+    @Test("unreadable document listed, not retried")
+    func unreadableDocument() async throws {
+        // The store writes nesting that its reader rejects (over 512 levels), as SQL could.
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        let path = directory.appendingPathComponent("mail.db").path
+        let store = try await SQLiteStore.open(path: path)
+        let nested = (0..<600).reduce(JSONValue.array([])) { inner, _ in .array([inner]) }
+        _ = try await store.add(["to": "a@example.org", "nested": nested], to: "mail", id: "deep")
+        await store.close()
+        let smtp = try await SMTPTestServer.start()
+        let server = try await APIServer.start(["DATABASE_URL": "sqlite:\(path)", "SMTP_CONNECTION_URI": "smtp://127.0.0.1:\(smtp.port)"])
+        let api = server.client
+
+        let document = try await api.waitForState("/v1/mail/deep", "ERROR", attempts: 0)
+        let listed = try await api.send("GET", "/v1/mail?state=ERROR")
+        let retried = try await api.send("POST", "/v1/mail:retryErrors")
+        let patched = try await api.send("PATCH", "/v1/mail/deep", body: #"{"delivery": {"state": "RETRY"}}"#)
+
+        #expect(document[path: "data.delivery.error"]?.stringValue?.hasPrefix("The document cannot be read: ") == true)
+        #expect(document[path: "data.unreadableData"]?.stringValue?.hasPrefix(#"{"nested":[[[["#) == true)
+        #expect(listed.status == 200)
+        #expect(try listed.json()[path: "documents"]?.arrayValue?.count == 1)
+        #expect(try retried.json() == ["retried": 0, "unreadable": 1])
+        #expect(patched.status == 409)
+        #expect(try patched.errorMessage().hasSuffix("so it cannot be changed. Correct it with SQL first."))
+        #expect(server.log.contains("document cannot be read; ended as ERROR"))
         #expect(try await server.stop() == 0)
     }
 

@@ -11,7 +11,7 @@ import Testing
 struct SMTPPipeliningTests {
     @Test("Queued messages pipelined on one connection")
     func queuedMessagesArePipelined() async throws {
-        let peer = try await FaultSMTPPeer.start()
+        let peer = try await Self.startPeer()
         let outcomes = try await QueuedDelivery.send(count: 10, to: peer)
 
         for (index, outcome) in outcomes.enumerated() {
@@ -27,7 +27,7 @@ struct SMTPPipeliningTests {
 
     @Test("No pipelining without PIPELINING")
     func noPipeliningWithoutTheExtension() async throws {
-        let peer = try await FaultSMTPPeer.start(.init(offersPipelining: false))
+        let peer = try await Self.startPeer(.init(offersPipelining: false))
         let outcomes = try await QueuedDelivery.send(count: 5, to: peer)
 
         for (index, outcome) in outcomes.enumerated() {
@@ -41,7 +41,7 @@ struct SMTPPipeliningTests {
 
     @Test("Rejected data spares the next message")
     func rejectedDataKeepsTheConnection() async throws {
-        let peer = try await FaultSMTPPeer.start(.init(fault: .reply("554 5.6.0 Message content rejected", at: .messageData), faultyTransaction: 1))
+        let peer = try await Self.startPeer(.init(fault: .reply("554 5.6.0 Message content rejected", at: .messageData), faultyTransaction: 1))
         let outcomes = try await QueuedDelivery.send(count: 3, to: peer)
 
         let error = try #require(outcomes[0].failure as? SMTPError)
@@ -60,7 +60,7 @@ struct SMTPPipeliningTests {
 
     @Test("421 after data resends the next message")
     func shutdownAfterDataResendsTheNextMessage() async throws {
-        let peer = try await FaultSMTPPeer.start(
+        let peer = try await Self.startPeer(
             .init(fault: .reply("421 4.3.2 Service shutting down", at: .messageData), faultyConnections: 1, faultyTransaction: 1))
         let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
 
@@ -76,7 +76,7 @@ struct SMTPPipeliningTests {
 
     @Test("Drop after data resends the next message")
     func dropAfterDataResendsTheNextMessage() async throws {
-        let peer = try await FaultSMTPPeer.start(.init(fault: .drop(at: .messageData), faultyConnections: 1, faultyTransaction: 1))
+        let peer = try await Self.startPeer(.init(fault: .drop(at: .messageData), faultyConnections: 1, faultyTransaction: 1))
         let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
 
         let error = try #require(outcomes[0].failure as? SMTPError)
@@ -86,6 +86,14 @@ struct SMTPPipeliningTests {
 
         _ = try await Self.expectNextMessageResent(by: peer)
         peer.stop()
+    }
+
+    /// Starts the peer with a delay before each greeting. The test queues its messages
+    /// meanwhile, so the first connection finds the next one queued even on a busy machine.
+    private static func startPeer(_ options: FaultSMTPPeer.Options = .init()) async throws -> FaultSMTPPeer {
+        var options = options
+        options.greetingDelay = .milliseconds(200)
+        return try await FaultSMTPPeer.start(options)
     }
 
     /// Checks that the second message went out pipelined behind the failed first one, and was
@@ -100,7 +108,7 @@ struct SMTPPipeliningTests {
 
     @Test("Drop at pipelined DATA resends it")
     func dropAtPipelinedDataResends() async throws {
-        let peer = try await FaultSMTPPeer.start(.init(fault: .drop(at: .data), faultyConnections: 1, faultyTransaction: 2))
+        let peer = try await Self.startPeer(.init(fault: .drop(at: .data), faultyConnections: 1, faultyTransaction: 2))
         let outcomes = try await QueuedDelivery.send(count: 2, to: peer)
 
         #expect(throws: Never.self, "message 1") { try outcomes[0].get() }
@@ -113,7 +121,7 @@ struct SMTPPipeliningTests {
 
     @Test("Failed local check keeps the connection")
     func localCheckKeepsConnection() async throws {
-        let peer = try await FaultSMTPPeer.start()
+        let peer = try await Self.startPeer()
         let outcomes = try await QueuedDelivery.send(count: 3, to: peer, needingSMTPUTF8: [1])
 
         #expect(throws: Never.self, "message 1") { try outcomes[0].get() }

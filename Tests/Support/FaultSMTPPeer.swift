@@ -95,10 +95,13 @@ public final class FaultSMTPPeer: @unchecked Sendable {
         /// At the transaction steps (`mailFrom` to `messageData`), applies the fault only in this
         /// mail transaction of each connection, counting from 1. With `nil` it applies in every one.
         public var faultyTransaction: Int?
+        /// How long each connection waits before its greeting, so that a test can queue all of
+        /// its messages before the first connection can carry one.
+        public var greetingDelay: Duration?
 
         public init(
             fault: Fault? = nil, offersAuthentication: Bool = false, offersPipelining: Bool = true, completesTLS: Bool = false,
-            faultyConnections: Int? = nil, faultyTransaction: Int? = nil
+            faultyConnections: Int? = nil, faultyTransaction: Int? = nil, greetingDelay: Duration? = nil
         ) {
             self.fault = fault
             self.offersAuthentication = offersAuthentication
@@ -106,6 +109,7 @@ public final class FaultSMTPPeer: @unchecked Sendable {
             self.completesTLS = completesTLS
             self.faultyConnections = faultyConnections
             self.faultyTransaction = faultyTransaction
+            self.greetingDelay = greetingDelay
         }
     }
 
@@ -148,6 +152,9 @@ public final class FaultSMTPPeer: @unchecked Sendable {
         if !options.offersPipelining { arguments.append("--no-pipelining") }
         if let count = options.faultyConnections { arguments += ["--faulty-connections", String(count)] }
         if let number = options.faultyTransaction { arguments += ["--faulty-transaction", String(number)] }
+        if let delay = options.greetingDelay {
+            arguments += ["--greeting-delay", String(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)]
+        }
 
         var caFile: String?
         if options.completesTLS {

@@ -184,6 +184,10 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="leave PIPELINING out of the EHLO reply, so the client waits for each reply",
     )
     parser.add_argument(
+        "--greeting-delay", metavar="SECONDS", type=float, default=0.0,
+        help="wait this long before the greeting of each connection",
+    )
+    parser.add_argument(
         "--faulty-connections", metavar="N", type=parse_connection_count,
         help="apply the fault only in the first N connections (default: every connection)",
     )
@@ -291,6 +295,8 @@ class Session:
 
     async def run(self) -> None:
         try:
+            if self.peer.greeting_delay > 0:
+                await asyncio.sleep(self.peer.greeting_delay)
             code = await self.respond("greeting", ["220 localhost ESMTP fault injection peer"])
             # RFC 5321 section 3.1: after a 554 greeting the server replies
             # 503 to every command except QUIT.
@@ -566,6 +572,7 @@ class Peer:
         self.offers_starttls = self.tls_context is not None or (fault is not None and fault.step == "starttls")
         self.offers_auth = arguments.offer_auth or (fault is not None and fault.step == "auth")
         self.offers_pipelining = not arguments.no_pipelining
+        self.greeting_delay: float = arguments.greeting_delay
         self.status = Status(arguments.status)
         self.writers: set[asyncio.StreamWriter] = set()
 
