@@ -307,7 +307,8 @@ enum DashboardScript {
             try {
               const response = await request(collectionPath + ':retryErrors', { method: 'POST' });
               const result = await response.json();
-              notify(text('retriedErrors', { count: result.retried }));
+              const unreadable = result.unreadable ? ' ' + text('unreadableLeft', { count: result.unreadable }) : '';
+              notify(text('retriedErrors', { count: result.retried }) + unreadable);
               refreshCountsAfterChange();
             } catch (error) {
               if (!(error instanceof TokenRequired)) notify(text('retryFailed', { message: error.message }), true);

@@ -97,6 +97,10 @@ enum DashboardText {
         ("confirmRetryErrors", "Send all documents in state ERROR again ({count})?", "Отправить повторно все документы в состоянии ERROR ({count})?"),
         ("confirmRetryErrorsUncounted", "Send all documents in state ERROR again?", "Отправить повторно все документы в состоянии ERROR?"),
         ("retriedErrors", "Documents set to RETRY: {count}.", "Документов переведено в RETRY: {count}."),
+        (
+            "unreadableLeft", "{count} documents cannot be read and stay in ERROR until they are corrected with SQL.",
+            "Документов, которые нельзя прочитать: {count}; они остаются в ERROR, пока их не исправят через SQL."
+        ),
 
         ("listHeading", "Mail collection", "Коллекция писем"),
         ("filtersLabel", "Filter the list", "Фильтр списка"),

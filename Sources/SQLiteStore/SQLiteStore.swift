@@ -364,14 +364,17 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                 let stateParameters: [SQLiteValue] = usesReadyIndex ? [] : readyStates.map { .text($0) }
                 let parameters: [SQLiteValue] = [.text(collection)] + stateParameters + [.integer(Int64(limit))]
                 var unreadable: [UnreadableRow] = []
-                let candidates = try Self.readClaimCandidates(sql, parameters, collection: collection, on: connection, unreadable: &unreadable)
+                var candidates: [ClaimCandidate] = []
+                for candidate in try Self.readClaimCandidates(sql, parameters, collection: collection, on: connection, unreadable: &unreadable) {
+                    switch try Self.reconcileState(of: candidate, in: collection, on: connection) {
+                    case .readable(let reconciled): candidates.append(reconciled)
+                    case .unreadable(let row): unreadable.append(row)
+                    }
+                }
                 try Self.endUnreadable(unreadable, in: collection, on: connection)
 
                 let claimed = try candidates.compactMap { candidate -> ClaimCandidate? in
-                    guard let delivery = changeDelivery(candidate.delivery) else {
-                        try Self.rewriteInCanonicalForm(candidate, in: collection, on: connection)
-                        return nil
-                    }
+                    guard let delivery = changeDelivery(candidate.delivery) else { return nil }
                     return try Self.writeDelivery(delivery, over: candidate, in: collection, on: connection)
                 }
                 return (claimed, unreadable)
@@ -424,7 +427,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
     /// already sent.
     static func claimQuery(stateList: String, usesReadyIndex: Bool) -> String {
         """
-        SELECT \(Self.rowColumns) FROM documents \(usesReadyIndex ? "INDEXED BY documents_ready" : "")
+        SELECT \(Self.rowColumns), delivery_state FROM documents \(usesReadyIndex ? "INDEXED BY documents_ready" : "")
         WHERE collection = ? AND (delivery_state IS NULL OR delivery_state IN (\(stateList)))
         ORDER BY sequence LIMIT ?
         """
@@ -506,6 +509,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var delivery: JSONValue?
         /// The `delivery` column as stored, NULL as nil.
         var deliveryText: [UInt8]?
+        /// `delivery.state` as SQLite's JSON functions read it for the indexes.
+        var indexedState: String?
 
         /// Returns the document with `delivery` in its place, parsing the fields if still needed.
         func document(in collection: String) -> Result<Document, DataProblem> {
@@ -559,14 +564,16 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                     fields = .parsed(object, deliveryInData: object["delivery"] != nil)
                     if deliveryText == nil { delivery = object["delivery"] }
                 case .failure(let problem):
-                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: delivery))
+                    let previous = delivery ?? storedDelivery(of: id, in: collection, on: connection)
+                    unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
                     continue
                 }
             }
             candidates.append(ClaimCandidate(
                 sequence: statement.int64(at: 0), id: id,
                 createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
-                updateTime: updateTime, fields: fields, delivery: delivery, deliveryText: deliveryText))
+                updateTime: updateTime, fields: fields, delivery: delivery, deliveryText: deliveryText,
+                indexedState: statement.isNull(at: 6) ? nil : statement.text(at: 6)))
         }
         return candidates
     }
@@ -594,18 +601,51 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         return false
     }
 
-    /// Writes the `delivery` of a ready row that the claim passed over in this service's JSON
-    /// form, when it is stored otherwise. SQLite's JSON functions, which compute the indexed
-    /// state, read an escaped key such as `"st\u0061te"` as a different key, and take the first
-    /// of duplicate keys where this service takes the last. Such a row would stay in the ready
-    /// index and take a place in every claim. Rewritten, both read the same state.
-    private static func rewriteInCanonicalForm(_ candidate: ClaimCandidate, in collection: String, on connection: SQLiteConnection) throws {
-        guard let delivery = candidate.delivery else { return }
+    /// Makes SQLite's reading of a candidate's state match this service's. SQLite's JSON
+    /// functions, which compute the indexed state, read an escaped key such as `"st\u0061te"` as
+    /// a different key, take the first of duplicate keys where this service takes the last, and
+    /// stop a string at `\u0000`. Such a row would stay in the ready index and take a place in
+    /// every claim. Writing `delivery` again in this service's form settles the first two; a
+    /// row that still reads differently is returned as unreadable, to end as `ERROR`.
+    private static func reconcileState(
+        of candidate: ClaimCandidate, in collection: String, on connection: SQLiteConnection
+    ) throws -> Reconciled {
+        guard let delivery = candidate.delivery, let state = delivery[path: "state"]?.stringValue, state != candidate.indexedState else {
+            return .readable(candidate)
+        }
 
-        var isInData = false
-        if case .parsed(_, deliveryInData: true) = candidate.fields { isInData = true }
-        guard isInData || candidate.deliveryText != Array(delivery.serialized().utf8) else { return }
-        _ = try writeDelivery(delivery, over: candidate, in: collection, on: connection)
+        var rewritten = try writeDelivery(delivery, over: candidate, in: collection, on: connection)
+        let statement = try connection.prepare("SELECT delivery_state FROM documents WHERE collection = ? AND id = ?")
+        try statement.bind([.text(collection), .text(candidate.id)])
+        defer { statement.reset() }
+        let indexedState = try statement.step() && !statement.isNull(at: 0) ? statement.text(at: 0) : nil
+        guard indexedState != state else {
+            rewritten.indexedState = indexedState
+            return .readable(rewritten)
+        }
+
+        let reason = "its delivery.state \(JSONValue.string(state).serialized()) reads as \(indexedState.map { JSONValue.string($0).serialized() } ?? "nothing") in SQLite's JSON functions"
+        return .unreadable(UnreadableRow(id: candidate.id, updateTime: rewritten.updateTime, reason: reason, previousDelivery: delivery))
+    }
+
+    /// A candidate after `reconcileState`.
+    private enum Reconciled {
+        case readable(ClaimCandidate)
+        case unreadable(UnreadableRow)
+    }
+
+    /// Reads a row's `delivery` with SQLite's JSON functions, for a row whose `data` this service
+    /// cannot parse. Returns nil when there is none, or when this service cannot read it either.
+    private static func storedDelivery(of id: String, in collection: String, on connection: SQLiteConnection) -> JSONValue? {
+        let location = FieldLocation("delivery")
+        guard let statement = try? connection.prepare("SELECT \(location.selection) FROM documents WHERE collection = ? AND id = ?") else {
+            return nil
+        }
+        defer { statement.reset() }
+        guard (try? statement.bind(location.parameters + [.text(collection), .text(id)])) != nil, (try? statement.step()) == true,
+            !statement.isNull(at: 0)
+        else { return nil }
+        return try? JSONValue(parsing: statement.bytes(at: 0))
     }
 
     /// Writes a candidate's new `delivery`: into its column alone, or with the rest of the
@@ -667,7 +707,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             case .success(let parsed):
                 (data, deliveryInData) = parsed
             case .failure(let problem):
-                let previous = deliveryColumn.flatMap { try? JSONValue(parsing: $0) }
+                let previous = deliveryColumn.map { try? JSONValue(parsing: $0) } ?? storedDelivery(of: id, in: collection, on: connection)
                 if let unreadable {
                     unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
                     continue

@@ -29,6 +29,7 @@ struct SQLiteStoreTests {
             // SQLite accepts 1e400 as JSON, but the number is beyond a double's range, so the
             // store's reader rejects the row.
             try Self.insertRow(id: "huge-number", data: #"{"to": "a@example.org", "n": 1e400}"#, into: sqlite)
+            try Self.insertRow(id: "inner-delivery", data: #"{"n": 1e400, "delivery": {"state": "PENDING", "attempts": 5}}"#, into: sqlite)
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
 
             let claimed = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 10, DocumentStoreContract.keepDelivery)
@@ -36,8 +37,10 @@ struct SQLiteStoreTests {
                 ["json_extract(delivery, '$.state')", "json_extract(delivery, '$.error')", "json_extract(data, '$.to')"],
                 ofRow: "huge-number", in: sqlite)
             let (state, error, recipient) = (values[0], values[1], values[2])
+            let inner = try Self.rawValues(["delivery_state", "json_extract(delivery, '$.attempts')"], ofRow: "inner-delivery", in: sqlite)
 
             #expect(claimed.map(\.id) == ["fine"])
+            #expect(inner == ["ERROR", "5"])
             #expect(state == "ERROR")
             #expect(error.hasPrefix("The document cannot be read: "))
             #expect(error.contains("Correct it with SQL and set delivery.state to RETRY."))
@@ -81,7 +84,11 @@ struct SQLiteStoreTests {
             try Self.insertRow(id: "huge-number", data: stored, delivery: #"{"state": "ERROR", "error": "unreadable"}"#, into: sqlite)
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "fine")
 
+            try Self.insertRow(
+                id: "inner-delivery", data: #"{"n": 1e400, "delivery": {"state": "SUCCESS", "attempts": 3}}"#, into: sqlite)
+
             let document = try await store.get("huge-number", from: collection)
+            let innerDelivery = try await store.get("inner-delivery", from: collection)
             let page = try await store.list(collection, ListQuery(state: nil, limit: 10))
             let change = await #expect(throws: DocumentStoreError.self) {
                 try await store.update("huge-number", in: collection) { $0.data }
@@ -89,7 +96,8 @@ struct SQLiteStoreTests {
             let replaced = try await store.set(["to": "c@example.org"], id: "huge-number", in: collection)
 
             #expect(document?.data == ["unreadableData": .string(stored), "delivery": ["state": "ERROR", "error": "unreadable"]])
-            #expect(page.documents.map(\.id) == ["huge-number", "fine"])
+            #expect(innerDelivery?.data["delivery"] == ["state": "SUCCESS", "attempts": 3])
+            #expect(page.documents.map(\.id) == ["huge-number", "fine", "inner-delivery"])
             #expect(change?.kind == .unreadable)
             #expect(change?.message == "Document huge-number in \(collection) contains invalid JSON: Invalid JSON at byte 34: number out of range, so it cannot be changed. Correct it with SQL first.")
             #expect(replaced.data == ["to": "c@example.org"])
@@ -234,7 +242,8 @@ struct SQLiteStoreTests {
             let sqlite = try #require(store as? SQLiteStore)
             let collection = DocumentStoreContract.collection
             // SQLite's JSON functions, which compute delivery_state, read escaped keys as other
-            // keys and take the first of duplicate keys, so they file these rows as ready.
+            // keys, take the first of duplicate keys and stop at \u0000, so they file these rows
+            // as ready.
             try Self.insertRow(id: "escaped-key", data: #"{"to": "a@example.org", "deliv\u0065ry": {"state": "SUCCESS"}}"#, into: sqlite)
             try Self.insertRow(
                 id: "duplicate-key", data: #"{"to": "a@example.org", "delivery": {"state": "PENDING"}, "delivery": {"state": "SUCCESS"}}"#,
@@ -242,21 +251,26 @@ struct SQLiteStoreTests {
             try Self.insertRow(id: "escaped-state", data: #"{"to": "a@example.org"}"#, delivery: #"{"st\u0061te": "SUCCESS"}"#, into: sqlite)
             try Self.insertRow(
                 id: "duplicate-state", data: #"{"to": "a@example.org"}"#, delivery: #"{"state": "PENDING", "state": "SUCCESS"}"#, into: sqlite)
+            try Self.insertRow(id: "nul-state", data: #"{"to": "a@example.org"}"#, delivery: #"{"state": "PENDING\u0000", "attempts": 2}"#, into: sqlite)
             _ = try await store.add(["to": "b@example.org"], to: collection, id: "new")
             let claimReady: @Sendable (JSONValue?) -> JSONValue? = { delivery in
                 guard let state = delivery?[path: "state"]?.stringValue, state != "PENDING" else { return ["state": "PROCESSING"] }
                 return nil
             }
 
-            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 4, claimReady)
-            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 4, claimReady)
+            let first = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 5, claimReady)
+            let second = try await store.claim(from: collection, readyStates: ["PENDING", "RETRY"], limit: 5, claimReady)
             let states = try ["escaped-key", "duplicate-key", "escaped-state", "duplicate-state"].map { id in
                 try Self.rawValues(["delivery_state"], ofRow: id, in: sqlite)[0]
             }
+            let nul = try Self.rawValues(["delivery_state", "json_extract(delivery, '$.error')", "json_extract(delivery, '$.attempts')"], ofRow: "nul-state", in: sqlite)
 
             #expect(first.isEmpty)
             #expect(second.map(\.id) == ["new"])
             #expect(states == ["SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"])
+            #expect(nul[0] == "ERROR")
+            #expect(nul[1] == #"The document cannot be read: its delivery.state "PENDING\u0000" reads as "PENDING" in SQLite's JSON functions. Correct it with SQL and set delivery.state to RETRY."#)
+            #expect(nul[2] == "2")
         }
     }
 
