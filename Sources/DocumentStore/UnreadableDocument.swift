@@ -6,7 +6,7 @@
 public enum UnreadableDocument {
     /// Returns the `delivery` record of an unreadable document: `ERROR`, with the reason the
     /// reader gave and the fix. The attempt count and start time of `previous`, the document's
-    /// `delivery` when it can be read, carry over, so a retry after the fix counts on from them.
+    /// `delivery` when it can be read, carry over, so a retry after the fix continues the count.
     public static func delivery(reason: String, at time: Timestamp, previous: JSONValue? = nil) -> JSONValue {
         let attempts = previous?[path: "attempts"]?.numberValue.map(JSONValue.number) ?? 0
         let startTime = previous?[path: "startTime"]?.stringValue.map(JSONValue.string) ?? .string(time.description)
@@ -25,7 +25,7 @@ public enum UnreadableDocument {
         return fields
     }
 
-    /// Returns the error that a change of a document that cannot be read raises.
+    /// Returns the error raised by a change to a document that cannot be read.
     public static func changeError(id: String, collection: String, problem: String) -> DocumentStoreError {
         DocumentStoreError(
             .unreadable, "Document \(id) in \(collection) \(sentenceBody(problem)), so it cannot be changed. Correct it with SQL first.")

@@ -47,7 +47,9 @@ enum PostgresRows {
                     unreadable.pointee.append((id, "\(error)"))
                     continue
                 }
-                guard standsIn else { throw UnreadableDocument.changeError(id: id, collection: collection, problem: "contains invalid JSON: \(error)") }
+                guard standsIn else {
+                    throw UnreadableDocument.changeError(id: id, collection: collection, problem: "contains invalid JSON: \(error)")
+                }
                 data = UnreadableDocument.standIn(
                     storedText: String(decoding: bytes, as: UTF8.self), delivery: try delivery(of: id, in: collection, on: connection))
             }

@@ -386,16 +386,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         // with other claims and outcomes. A document that turns out to be unreadable has been
         // claimed already, so it ends as `ERROR` in a second transaction. Should that one fail,
         // the document stays `PROCESSING` and `expiredLeases` ends it when its lease runs out.
-        var documents: [Document] = []
-        var unreadable: [UnreadableRow] = []
-        for candidate in claimed {
-            switch candidate.document(in: collection) {
-            case .success(let document): documents.append(document)
-            case .failure(let problem):
-                let previous = candidate.deliveryText.flatMap { try? JSONValue(parsing: $0) }
-                unreadable.append(UnreadableRow(id: candidate.id, updateTime: candidate.updateTime, reason: problem.reason, previousDelivery: previous))
-            }
-        }
+        let (documents, unreadable) = Self.documents(from: claimed, in: collection)
         do {
             try await endUnreadableInOwnTransaction(unreadable, in: collection)
         } catch {
@@ -405,6 +396,23 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         }
         if !claimed.isEmpty || !endedUnreadable.isEmpty { notifier.notify() }
         return documents
+    }
+
+    /// Parses the claimed candidates into documents. Those that cannot be read are returned
+    /// separately, to end as `ERROR`.
+    private static func documents(from claimed: [ClaimCandidate], in collection: String) -> ([Document], [UnreadableRow]) {
+        var documents: [Document] = []
+        var unreadable: [UnreadableRow] = []
+        for candidate in claimed {
+            switch candidate.document(in: collection) {
+            case .success(let document):
+                documents.append(document)
+            case .failure(let problem):
+                unreadable.append(
+                    UnreadableRow(id: candidate.id, updateTime: candidate.updateTime, reason: problem.reason, previousDelivery: candidate.readDelivery))
+            }
+        }
+        return (documents, unreadable)
     }
 
     private func endUnreadableInOwnTransaction(_ unreadable: [UnreadableRow], in collection: String) async throws {
@@ -463,7 +471,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var deliveryInData = false
     }
 
-    /// Reads one row. `standsIn` is passed on to `readRows`.
+    /// Reads one row. With `standsIn`, unreadable data comes back as stand-in fields (see
+    /// `readRows`).
     private static func select(_ id: String, from collection: String, standsIn: Bool = false, on connection: SQLiteConnection) throws -> Row? {
         let sql = "SELECT \(Self.rowColumns) FROM documents WHERE collection = ? AND id = ?"
         return try readRows(sql, [.text(collection), .text(id)], collection: collection, on: connection, standsIn: standsIn).first
@@ -507,8 +516,8 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var updateTime: Timestamp
         var fields: Fields
         var delivery: JSONValue?
-        /// The `delivery` column as stored, NULL as nil.
-        var deliveryText: [UInt8]?
+        /// `delivery` as the row had it before this claim changed it.
+        var readDelivery: JSONValue?
         /// `delivery.state` as SQLite's JSON functions read it for the indexes.
         var indexedState: String?
 
@@ -564,7 +573,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                     fields = .parsed(object, deliveryInData: object["delivery"] != nil)
                     if deliveryText == nil { delivery = object["delivery"] }
                 case .failure(let problem):
-                    let previous = delivery ?? storedDelivery(of: id, in: collection, on: connection)
+                    let previous = storedDelivery(of: id, in: collection, on: connection)
                     unreadable.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
                     continue
                 }
@@ -572,7 +581,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             candidates.append(ClaimCandidate(
                 sequence: statement.int64(at: 0), id: id,
                 createTime: Timestamp(rfc3339: statement.text(at: 4)) ?? Timestamp(millisecondsSince1970: 0),
-                updateTime: updateTime, fields: fields, delivery: delivery, deliveryText: deliveryText,
+                updateTime: updateTime, fields: fields, delivery: delivery, readDelivery: delivery,
                 indexedState: statement.isNull(at: 6) ? nil : statement.text(at: 6)))
         }
         return candidates
@@ -634,18 +643,13 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         case unreadable(UnreadableRow)
     }
 
-    /// Reads a row's `delivery` with SQLite's JSON functions, for a row whose `data` this service
-    /// cannot parse. Returns nil when there is none, or when this service cannot read it either.
+    /// Reads a row's `delivery` from its column or, with SQLite's JSON functions, from `data`, for
+    /// a row whose `data` this service cannot parse. Returns nil when there is none, or when this
+    /// service cannot read it either.
     private static func storedDelivery(of id: String, in collection: String, on connection: SQLiteConnection) -> JSONValue? {
         let location = FieldLocation("delivery")
-        guard let statement = try? connection.prepare("SELECT \(location.selection) FROM documents WHERE collection = ? AND id = ?") else {
-            return nil
-        }
-        defer { statement.reset() }
-        guard (try? statement.bind(location.parameters + [.text(collection), .text(id)])) != nil, (try? statement.step()) == true,
-            !statement.isNull(at: 0)
-        else { return nil }
-        return try? JSONValue(parsing: statement.bytes(at: 0))
+        let sql = "SELECT \(location.selection), update_time FROM documents WHERE collection = ? AND id = ?"
+        return (try? selectField(sql, location, of: id, in: collection, on: connection))?.value
     }
 
     /// Writes a candidate's new `delivery`: into its column alone, or with the rest of the
@@ -677,7 +681,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         var id: String
         var updateTime: Timestamp
         var reason: String
-        /// The row's `delivery` column, when it can be read.
+        /// The row's `delivery`, from its column or from `data`, when it can be read.
         var previousDelivery: JSONValue?
     }
 
@@ -707,12 +711,15 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
             case .success(let parsed):
                 (data, deliveryInData) = parsed
             case .failure(let problem):
-                let previous = deliveryColumn.map { try? JSONValue(parsing: $0) } ?? storedDelivery(of: id, in: collection, on: connection)
+                guard unreadable != nil || standsIn else {
+                    throw UnreadableDocument.changeError(id: id, collection: collection, problem: problem.predicate)
+                }
+
+                let previous = storedDelivery(of: id, in: collection, on: connection)
                 if let unreadable {
                     unreadable.pointee.append(UnreadableRow(id: id, updateTime: updateTime, reason: problem.reason, previousDelivery: previous))
                     continue
                 }
-                guard standsIn else { throw UnreadableDocument.changeError(id: id, collection: collection, problem: problem.predicate) }
                 data = UnreadableDocument.standIn(storedText: String(decoding: bytes, as: UTF8.self), delivery: previous)
             }
             let document = Document(

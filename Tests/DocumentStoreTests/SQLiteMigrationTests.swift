@@ -45,6 +45,13 @@ struct SQLiteMigrationTests {
         try FileManager.default.removeItem(at: directory)
     }
 
+    /// Returns the file's `PRAGMA user_version`, the schema version it was last written with.
+    private static func userVersion(of path: String) throws -> String {
+        var version = ""
+        try withRawDatabase(path) { database in version = try firstColumn("PRAGMA user_version", on: database) }
+        return version
+    }
+
     /// Writes a file as version 3 left it, with `rows` as the SQL values of its documents
     /// (collection, id, data, create_time, update_time), and returns its path.
     private static func makeVersionThreeFile(in directory: URL, rows: [String]) throws -> String {
@@ -80,9 +87,7 @@ struct SQLiteMigrationTests {
 
         #expect(error?.message.contains("needs converting from schema 3 to \(SQLiteSchema.version)") == true, "\(String(describing: error))")
         #expect(error?.message.contains("process \(holder.process.processIdentifier) (python") == true, "\(String(describing: error))")
-        try withRawDatabase(path) { database throws in
-            #expect(try firstColumn("PRAGMA user_version", on: database) == "\(SQLiteSchema.version)")
-        }
+        #expect(try Self.userVersion(of: path) == "\(SQLiteSchema.version)")
     }
 
     @Test("failed conversion names schema, keeps file")
@@ -98,9 +103,7 @@ struct SQLiteMigrationTests {
         #expect(
             error?.message
                 == "Cannot open the SQLite database \(path): SQLite failed to convert the database to schema 4: there is already another table or index with this name: documents_version_3 (code 1).")
-        try withRawDatabase(path) { database throws in
-            #expect(try firstColumn("PRAGMA user_version", on: database) == "3")
-        }
+        #expect(try Self.userVersion(of: path) == "3")
     }
 
     @Test("shm lock reveals another process")
