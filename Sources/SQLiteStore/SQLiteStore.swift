@@ -36,7 +36,7 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
                     throw DocumentStoreError(.notFound, "There is no database file at \(path): check DATABASE_URL, or add a document first to create it.")
                 }
                 let connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
-                try SQLiteStore.configure(connection, path: path)
+                try SQLiteStore.configure(connection, path: path, busyTimeout: busyTimeout)
                 let watcher = try SQLiteChangeWatcher(path: path, notifier: notifier)
                 return UncheckedSendable((connection, watcher))
             }
@@ -66,9 +66,20 @@ public final class SQLiteStore: DocumentStore, @unchecked Sendable {
         self.logger = logger
     }
 
-    private static func configure(_ connection: SQLiteConnection, path: String) throws {
+    private static func configure(_ connection: SQLiteConnection, path: String, busyTimeout: Duration) throws {
         try connection.execute("PRAGMA page_size = 8192")
-        try connection.execute("PRAGMA journal_mode = WAL")
+        // Two programs may open a new file at once. While one writes to a file not yet in WAL
+        // mode, SQLite fails the other's switch to WAL without calling the busy handler, so the
+        // switch is tried again until the busy timeout.
+        let deadline = ContinuousClock.now.advanced(by: busyTimeout)
+        while true {
+            do {
+                try connection.execute("PRAGMA journal_mode = WAL")
+                break
+            } catch let error as SQLiteError where error.isBusy && ContinuousClock.now < deadline {
+                usleep(1000)
+            }
+        }
         // In WAL mode, NORMAL loses no committed transaction when a process crashes. A power
         // loss can undo the last transactions, and a later attempt then repeats them.
         try connection.execute("PRAGMA synchronous = NORMAL")

@@ -21,6 +21,30 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("WAL switch waits for a writer")
+    func walSwitchWaitsForWriter() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("rollback.db").path
+        var writer: OpaquePointer?
+        #expect(sqlite3_open(path, &writer) == SQLITE_OK)
+        defer { sqlite3_close(writer) }
+        // A file in SQLite's default rollback mode, with a write transaction under way.
+        try execute("CREATE TABLE other (n); BEGIN IMMEDIATE; INSERT INTO other VALUES (1)", on: try #require(writer))
+
+        let opening = Task { try await SQLiteStore.open(path: path) }
+        try await Task.sleep(for: .milliseconds(300))
+        try execute("COMMIT", on: try #require(writer))
+        let store = try await opening.value
+        _ = try await store.add(["n": 1], to: DocumentStoreContract.collection, id: "after")
+        await store.close()
+
+        try withRawDatabase(path) { database throws in
+            #expect(try firstColumn("PRAGMA journal_mode", on: database) == "wal")
+            #expect(try firstColumn("SELECT id FROM documents", on: database) == "after")
+        }
+    }
+
     @Test("unreadable row ends in ERROR")
     func unreadableRow() async throws {
         try await Self.contract.withStore { store in
